@@ -1,0 +1,155 @@
+# spex: a native Mesos v1 executor for Apache Spark.
+#
+#   make            build build/spex-executor (and the spex CLI)
+#   make deps       install the Debian packages the build and tests need
+#   make test       unit tests (plain and ASan+UBSan), integration tests
+#                   against the test agent (plain and ASan+UBSan), short fuzz
+#   make demo       run the Spark fixture task through spex against the test agent
+#   make bench      executor RSS and LAUNCH->RUNNING latency, as ratios
+#   make fuzz       longer libFuzzer runs (FUZZ_SECONDS=60 each)
+#   make install    PREFIX=/usr/local
+#   make format / format-check
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= gcc
+PYTHON     ?= /usr/bin/python3
+FUZZ_CC    ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT ?= 10
+PKGS       := libprotobuf-c libevent libcgroup libcjson
+VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+BUILD := build
+GEN   := $(BUILD)/gen
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection -fPIE
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DSPEX_VERSION='"$(VERSION)"' -g $(WARN) \
+            -I$(GEN) -Iexecutor -Iexecutor/core -Isandbox $(PKG_CFLAGS)
+CFLAGS   ?= -O2
+LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+PROTOS    := proto/mesos.proto proto/executor.proto
+GEN_SRCS  := $(GEN)/mesos.pb-c.c $(GEN)/executor.pb-c.c
+GEN_HDRS  := $(GEN_SRCS:.c=.h)
+
+# The pure core: no sockets, no fork, no root; linked into unit tests and fuzzers.
+CORE_SRCS := $(sort $(wildcard executor/core/*.c) $(wildcard sandbox/*.c))
+# Adapters: libevent session, processes, signals, main.
+ADAPT_SRCS := $(sort $(wildcard executor/*.c))
+TOOL_SRCS  := $(sort $(wildcard tools/*.c))
+
+obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+PLAIN_CORE := $(call obj,$(BUILD),$(GEN_SRCS:$(BUILD)/%=%) $(CORE_SRCS))
+ASAN_CORE  := $(call obj,$(BUILD)/asan,$(GEN_SRCS:$(BUILD)/%=%) $(CORE_SRCS))
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_PLAIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps asan test unit integration fuzz-short fuzz demo bench install \
+        format format-check clean
+.SECONDARY:
+
+all: $(BUILD)/spex-executor
+
+deps:
+	@sh tools/deps.sh
+
+# --- generated protobuf-c code (never committed) -------------------------
+$(GEN)/%.pb-c.c $(GEN)/%.pb-c.h: proto/%.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -Iproto $<
+
+# Generated code goes to build/gen; its objects are build/obj/gen/*.o.
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) -c -o $@ $<
+$(BUILD)/asan/obj/gen/%.o: $(GEN)/%.c $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(HARDEN) -MMD -MP -c -o $@ $<
+$(BUILD)/asan/obj/%.o: %.c $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -MMD -MP -c -o $@ $<
+
+$(BUILD)/spex-executor: $(PLAIN_CORE) $(call obj,$(BUILD),$(ADAPT_SRCS))
+	$(CC) $(LDHARDEN) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/asan/spex-executor: $(ASAN_CORE) $(call obj,$(BUILD)/asan,$(ADAPT_SRCS))
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/spex: $(PLAIN_CORE) $(call obj,$(BUILD),$(TOOL_SRCS))
+	$(CC) $(LDHARDEN) -o $@ $^ $(PKG_LIBS)
+
+asan: $(BUILD)/asan/spex-executor
+
+# --- unit tests -----------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(PLAIN_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(PLAIN_CORE) $(PKG_LIBS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/harness.h $(ASAN_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Itests/unit -O1 $(SAN) -o $@ $< $(ASAN_CORE) $(PKG_LIBS)
+
+unit: $(UNIT_PLAIN) $(UNIT_ASAN)
+	@sh tests/unit/run.sh $(UNIT_PLAIN) $(UNIT_ASAN)
+
+integration: all asan
+	cd tests/integration && SPEX_BIN=$(CURDIR)/$(BUILD)/spex-executor \
+		$(PYTHON) -m pytest -q -p no:cacheprovider .
+	cd tests/integration && SPEX_BIN=$(CURDIR)/$(BUILD)/asan/spex-executor SPEX_ASAN=1 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider .
+
+# --- fuzzing (libFuzzer, clang-14) -----------------------------------------
+FUZZ_CORE_SRCS := $(GEN_SRCS) $(CORE_SRCS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_SRCS) $(GEN_HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -I$(GEN) -Iexecutor -Iexecutor/core -Isandbox $(PKG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_CORE_SRCS) $(PKG_LIBS)
+
+fuzz-short: $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(FUZZ_SHORT) $(FUZZ_BINS)
+fuzz: deps $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+test: deps
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory fuzz-short
+
+demo: deps all
+	$(PYTHON) tests/demo.py $(CURDIR)/$(BUILD)/spex-executor
+
+bench: deps all
+	$(PYTHON) tests/bench.py $(CURDIR)/$(BUILD)/spex-executor
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/spex
+	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/bin/spex-executor
+
+	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/libexec/spex/mesos-executor
+
+FORMAT_FILES = $(wildcard executor/*.[ch] executor/core/*.[ch] sandbox/*.[ch] tools/*.c \
+               tests/unit/*.[ch] tests/fuzz/*.c)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+/*
+ * Process-tree bookkeeping for kills: parse /proc/<pid>/stat and find every
+ * descendant of a process. The parsing and the tree walk are pure; the /proc
+ * scan is the one adapter function at the end.
+ */
+#ifndef EXECUTOR_CORE_PROCTREE_H
+#define EXECUTOR_CORE_PROCTREE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc_entry {
+	pid_t pid, ppid, pgrp, session;
+	char state; /* 'R', 'S', 'Z', ... */
+};
+
+/* Parse the content of /proc/<pid>/stat (the comm field may hold spaces and
+ * parentheses; the last ')' ends it). Returns 0, or -1 if malformed. */
+int proc_stat_parse(const char *buf, struct proc_entry *ret);
+
+/* Write into out (capacity cap) the pids of every descendant of root among
+ * the n entries (root itself excluded), parents before children. Returns the
+ * number written (at most cap). Zombies are included. */
+size_t proc_descendants(const struct proc_entry *ents, size_t n, pid_t root, pid_t *out,
+			size_t cap);
+
+/* Read every /proc/<pid>/stat into a malloc'd array (count in *ret_n).
+ * Processes vanishing mid-scan are skipped. Returns NULL only if /proc
+ * cannot be opened. */
+struct proc_entry *proc_scan(size_t *ret_n);
+
+#endif /* EXECUTOR_CORE_PROCTREE_H */

@@ -1,0 +1,95 @@
+/*
+ * The executor's state, shared by its adapter files:
+ *	session.c  the agent session: SUBSCRIBE, events, UPDATE pump, reconnects
+ *	tasks.c    task lifecycle: launch, kill, reap, terminal status
+ *	main.c     start-up, signals, the loop, exit
+ * Everything runs on one libevent loop; there are no threads.
+ */
+#ifndef EXECUTOR_EXECUTOR_H
+#define EXECUTOR_EXECUTOR_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "config.h"
+#include "executor.pb-c.h"
+#include "task_sm.h"
+#include "taskinit.h"
+#include "updates.h"
+#include "uuid.h"
+
+enum session_state { SS_DISCONNECTED, SS_SUBSCRIBING, SS_SUBSCRIBED };
+
+struct task {
+	struct task *next;
+	struct executor *ex;
+	char *id;
+	Mesos__V1__TaskInfo *info; /* owned copy; replayed until an update is ACKed */
+	struct task_sm sm;
+	bool acked_any;		   /* an update of this task was ACKed */
+	bool terminal_sent;
+	bool running;		   /* task-init alive or its report pipe open */
+	struct taskinit ti;
+	bool ti_reaped, report_eof, have_exit;
+	int exit_status;	   /* the command's wait status ('X' report) */
+	int ti_status;		   /* task-init's own wait status */
+	pid_t cmd_pid;
+	int exec_errno;
+	struct event *report_ev;
+	struct event *kill_timer;
+	struct event *max_timer;
+	int64_t launch_ns;
+};
+
+struct executor {
+	struct event_base *base;
+	struct config *cfg;
+	struct agent *agent;
+	enum session_state state;
+	bool ever_subscribed;
+	char *agent_id;		  /* SUBSCRIBED.agent_info.id */
+	bool killing_cap;	  /* framework has TASK_KILLING_STATE */
+	struct task *tasks;
+	struct update_queue uq;
+	bool update_inflight;
+	uint8_t inflight_uuid[UUID_LEN];
+	int64_t backoff_ns;	  /* next reconnect delay bound */
+	int64_t disconnected_ns;  /* start of the current disconnection, 0 if connected */
+	int64_t subscribe_sent_ns;
+	bool launched_any;
+	bool shutting_down;
+	bool giving_up;		  /* recovery failed or checkpointing off: exit non-zero */
+	int exit_code;
+	struct event *ev_sigchld, *ev_sigterm, *ev_sigint;
+	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer,
+		*shutdown_timer, *heartbeat_timer;
+};
+
+/* session.c */
+void session_start(struct executor *ex);
+/* Queue a status for task (takes the action's state/reason/message) and send it. */
+void session_send_status(struct executor *ex, struct task *t, const struct task_action *act);
+void session_pump(struct executor *ex);
+extern const struct agent_cb session_agent_cb;
+
+/* tasks.c */
+void tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info);
+void tasks_refuse(struct executor *ex, const Mesos__V1__TaskInfo *info, int reason,
+		  const char *msg);
+void tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillPolicy *override);
+/* Kill every live task within grace (SHUTDOWN, giving up, our own SIGTERM). */
+void tasks_kill_all(struct executor *ex, enum kill_cause cause, int64_t grace_ns);
+void tasks_reap(struct executor *ex);
+struct task *tasks_find(struct executor *ex, const char *task_id);
+size_t tasks_live(const struct executor *ex);
+void tasks_free_all(struct executor *ex);
+
+/* main.c */
+/* Exit once nothing is left to do: no live task and every update ACKed (or
+ * the failsafe fired, or we are giving up). */
+void executor_maybe_exit(struct executor *ex);
+void executor_shutdown(struct executor *ex, const char *why);
+
+#endif /* EXECUTOR_EXECUTOR_H */

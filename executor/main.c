@@ -1,0 +1,259 @@
+/*
+ * spex-executor: a native Mesos v1 HTTP executor for Apache Spark.
+ *
+ * main() reads as the list of steps: configuration, the event loop, signals,
+ * the agent session; then the loop runs until the executor's work is done.
+ */
+#include "executor.h"
+#include "duration.h"
+#include "log.h"
+#include "sandbox.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#ifndef SPEX_VERSION
+#define SPEX_VERSION "0.0.0"
+#endif
+
+/* Keep this much of MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD to report
+ * TASK_KILLED before the agent destroys the container (the command executor
+ * keeps 2 s: one reap interval and one second). */
+#define SHUTDOWN_MARGIN_NS (2 * NSEC_PER_SEC)
+
+static const char usage[] =
+	"usage: spex-executor [--version] [--help]\n"
+	"\n"
+	"A Mesos v1 HTTP executor for Apache Spark. The Mesos agent starts it with\n"
+	"MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_AGENT_ENDPOINT (or\n"
+	"MESOS_SLAVE_PID) and MESOS_SANDBOX (or MESOS_DIRECTORY) in its environment.\n"
+	"Flags the agent passes to its command executor (--launcher_dir=... etc.)\n"
+	"are accepted and ignored. Settings: SPEX_CONTENT_TYPE, SPEX_ACK_TIMEOUT,\n"
+	"SPEX_LOG_LEVEL; see docs/.\n";
+
+static const char *
+env_get(const char *name)
+{
+	return getenv(name);
+}
+
+static void
+loop_exit(struct executor *ex, int code)
+{
+	ex->exit_code = code;
+	event_base_loopbreak(ex->base);
+}
+
+static void
+ack_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct executor *ex = arg;
+	(void)fd;
+	(void)what;
+	log_error("exit", "reason=\"terminal updates not acknowledged in time\" pending=%zu",
+		  ex->uq.count);
+	loop_exit(ex, 1);
+}
+
+void
+executor_maybe_exit(struct executor *ex)
+{
+	if (!ex->launched_any && !ex->shutting_down)
+		return;
+	if (tasks_live(ex) > 0)
+		return;
+	if (ex->giving_up) {
+		log_info("exit", "code=1 pending_updates=%zu", ex->uq.count);
+		loop_exit(ex, 1);
+		return;
+	}
+	if (ex->uq.count == 0) {
+		log_info("exit", "code=0 reason=\"all tasks terminal and acknowledged\"");
+		loop_exit(ex, 0);
+		return;
+	}
+	/* Wait for the last ACKs, but not forever (the CE waits 60 s). */
+	if (!ex->ack_timer) {
+		struct timeval tv = {.tv_sec = ex->cfg->ack_timeout_ns / NSEC_PER_SEC,
+				     .tv_usec = (ex->cfg->ack_timeout_ns % NSEC_PER_SEC) / 1000};
+		ex->ack_timer = evtimer_new(ex->base, ack_timer_cb, ex);
+		evtimer_add(ex->ack_timer, &tv);
+	}
+}
+
+static void
+shutdown_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct executor *ex = arg;
+	(void)fd;
+	(void)what;
+	log_error("exit", "reason=\"shutdown grace period over\" live_tasks=%zu", tasks_live(ex));
+	/* Last resort: every task-init group gets SIGKILL before we go. */
+	for (struct task *t = ex->tasks; t; t = t->next)
+		if (t->running && t->ti.pid > 0)
+			kill(-t->ti.pid, SIGKILL);
+	loop_exit(ex, ex->giving_up ? 1 : 0);
+}
+
+void
+executor_shutdown(struct executor *ex, const char *why)
+{
+	int64_t total = ex->cfg->shutdown_grace_ns;
+	int64_t grace = total - SHUTDOWN_MARGIN_NS;
+	char d[32];
+
+	if (grace < total / 2)
+		grace = total / 2;
+	if (ex->giving_up)
+		grace = 0;
+	if (!ex->shutting_down) {
+		ex->shutting_down = true;
+		log_info("shutdown", "reason=%s kill_grace=%s live_tasks=%zu", LOGQ(why),
+			 duration_format(grace, d, sizeof(d)), tasks_live(ex));
+		struct timeval tv = {.tv_sec = total / NSEC_PER_SEC,
+				     .tv_usec = (total % NSEC_PER_SEC) / 1000};
+		ex->shutdown_timer = evtimer_new(ex->base, shutdown_timer_cb, ex);
+		evtimer_add(ex->shutdown_timer, &tv);
+	}
+	tasks_kill_all(ex, ex->giving_up ? KC_EXECUTOR : KC_SHUTDOWN, grace);
+	executor_maybe_exit(ex);
+}
+
+static void
+sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	tasks_reap(arg);
+}
+
+static void
+sigterm_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct executor *ex = arg;
+	log_info("signal", "signal=%s action=shutdown", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	executor_shutdown(ex, "executor received a termination signal");
+}
+
+static int
+setup_signals(struct executor *ex)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ex->ev_sigchld = evsignal_new(ex->base, SIGCHLD, sigchld_cb, ex);
+	ex->ev_sigterm = evsignal_new(ex->base, SIGTERM, sigterm_cb, ex);
+	ex->ev_sigint = evsignal_new(ex->base, SIGINT, sigterm_cb, ex);
+	if (!ex->ev_sigchld || !ex->ev_sigterm || !ex->ev_sigint ||
+	    evsignal_add(ex->ev_sigchld, NULL) < 0 || evsignal_add(ex->ev_sigterm, NULL) < 0 ||
+	    evsignal_add(ex->ev_sigint, NULL) < 0)
+		return -1;
+	/* Orphaned descendants come to us, not to init, so none is left unreaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	return 0;
+}
+
+static void
+free_event(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void
+executor_free(struct executor *ex)
+{
+	tasks_free_all(ex);
+	agent_free(ex->agent);
+	uq_clear(&ex->uq);
+	struct event **evs[] = {&ex->ev_sigchld,     &ex->ev_sigterm,	&ex->ev_sigint,
+				&ex->reconnect_timer, &ex->recovery_timer, &ex->pump_timer,
+				&ex->ack_timer,	      &ex->shutdown_timer, &ex->heartbeat_timer};
+	for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
+		free_event(evs[i]);
+	free(ex->agent_id);
+	if (ex->base)
+		event_base_free(ex->base);
+}
+
+static void
+log_unknown_flags(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char name[64];
+		size_t n = strcspn(argv[i], "=");
+		if (n < sizeof(name)) {
+			memcpy(name, argv[i], n);
+			name[n] = '\0';
+			if (config_is_agent_flag(name))
+				continue;
+		}
+		log_warn("flag_ignored", "flag=%s", LOGQ(argv[i]));
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct executor ex = {0};
+	struct config cfg;
+	struct spx_error err = {0};
+	enum log_level lvl;
+	int unknown = 0;
+
+	switch (config_parse_argv(argc, argv, &unknown)) {
+	case CLI_VERSION:
+		printf("spex-executor %s\n", SPEX_VERSION);
+		return 0;
+	case CLI_HELP:
+		fputs(usage, stdout);
+		return 0;
+	case CLI_RUN:
+		break;
+	}
+	if (getenv("SPEX_LOG_LEVEL") && log_level_parse(getenv("SPEX_LOG_LEVEL"), &lvl) == 0)
+		log_set_level(lvl);
+	if (config_from_env(&cfg, env_get, &err) < 0) {
+		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
+		spx_error_clear(&err);
+		return 1;
+	}
+	/* The token is ours alone: children never see it (spawn_plan drops it too). */
+	unsetenv("MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
+	if (unknown)
+		log_unknown_flags(argc, argv);
+	if (sandbox_check(cfg.sandbox, &err) < 0) {
+		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
+		spx_error_clear(&err);
+		config_free(&cfg);
+		return 1;
+	}
+	log_info("start", "version=%s pid=%d framework=%s executor=%s sandbox=%s sandbox_from=%s "
+			  "checkpoint=%d",
+		 SPEX_VERSION, (int)getpid(), LOGQ(cfg.framework_id), LOGQ(cfg.executor_id),
+		 LOGQ(cfg.sandbox), cfg.sandbox_from, cfg.checkpoint);
+
+	ex.cfg = &cfg;
+	uq_init(&ex.uq);
+	ex.base = event_base_new();
+	if (!ex.base || setup_signals(&ex) < 0) {
+		fprintf(stderr, "spex-executor: cannot set up the event loop\n");
+		executor_free(&ex);
+		config_free(&cfg);
+		return 1;
+	}
+	session_start(&ex);
+	event_base_dispatch(ex.base);
+
+	int code = ex.exit_code;
+	executor_free(&ex);
+	config_free(&cfg);
+	return code;
+}

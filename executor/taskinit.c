@@ -1,0 +1,249 @@
+#include "taskinit.h"
+#include "proctree.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Fixed descriptor numbers inside task-init, after close_range. */
+enum { TI_STDOUT = 3, TI_STDERR = 4, TI_REPORT = 5, TI_CTL = 6, TI_FIRST_FREE = 7 };
+
+#define REAP_TICK_MS 100
+
+static void
+report(char type, int32_t value, int32_t pid)
+{
+	struct ti_report r = {.type = type, .value = value, .pid = pid};
+	(void)write_all(TI_REPORT, &r, sizeof(r));
+}
+
+/* Signal every process of our tree except ourselves: the process group first
+ * (cheap, catches the common case), then every descendant found in /proc
+ * (catches those that changed group or session). */
+static void
+signal_tree(int sig)
+{
+	size_t n = 0;
+	pid_t self = getpid();
+
+	kill(-self, sig);
+	struct proc_entry *ents = proc_scan(&n);
+	if (!ents)
+		return;
+	pid_t *desc = xmalloc((n ? n : 1) * sizeof(pid_t));
+	size_t nd = proc_descendants(ents, n, self, desc, n);
+	for (size_t i = 0; i < nd; i++)
+		kill(desc[i], sig);
+	free(desc);
+	free(ents);
+}
+
+/* The child: become the task. Only syscalls from here to execve. */
+static void __attribute__((noreturn))
+exec_command(const struct taskinit_opts *o, int exec_fd)
+{
+	sigset_t none;
+	int err = ENOENT;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(TI_STDOUT, STDOUT_FILENO) < 0 ||
+	    dup2(TI_STDERR, STDERR_FILENO) < 0 || chdir(o->cwd) < 0) {
+		err = errno;
+		(void)!write(exec_fd, &err, sizeof(err));
+		_exit(127);
+	}
+	for (char **c = o->plan->candidates; *c; c++) {
+		execve(*c, o->plan->argv, o->plan->envp);
+		/* Keep the most telling error: EACCES beats a later ENOENT. */
+		if (errno != ENOENT || c == o->plan->candidates)
+			err = errno;
+	}
+	(void)!write(exec_fd, &err, sizeof(err));
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Reap everything that is ready. Returns 1 once no child is left at all. */
+static int
+reap(pid_t main_pid, int *main_status, int *main_done)
+{
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, WNOHANG);
+		if (p > 0) {
+			if (p == main_pid) {
+				*main_status = st;
+				*main_done = 1;
+			}
+			continue;
+		}
+		if (p < 0 && errno == EINTR)
+			continue;
+		return p < 0 && errno == ECHILD;
+	}
+}
+
+static void __attribute__((noreturn))
+taskinit_main(const struct taskinit_opts *o, pid_t parent)
+{
+	sigset_t mask;
+	int pipefd[2];
+	int main_status = 0, main_done = 0, killing = 0, orphaned = 0;
+	int64_t linger_deadline = 0;
+
+	setsid();
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_NAME, "spex-task-init");
+	if (getppid() != parent) /* the executor died before PDEATHSIG was armed */
+		_exit(1);
+	sigfillset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		report('E', errno, 0);
+		_exit(1);
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		report('E', errno, 0);
+		_exit(1);
+	}
+	if (child == 0) {
+		close(pipefd[0]);
+		exec_command(o, pipefd[1]);
+	}
+	close(pipefd[1]);
+	int exec_err = 0;
+	ssize_t r;
+	do
+		r = read(pipefd[0], &exec_err, sizeof(exec_err));
+	while (r < 0 && errno == EINTR);
+	close(pipefd[0]);
+	if (r == (ssize_t)sizeof(exec_err))
+		report('E', exec_err, child);
+	else
+		report('R', 0, child);
+
+	for (;;) {
+		struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN},
+				       {.fd = orphaned ? -1 : TI_CTL, .events = POLLIN}};
+		int timeout = (killing || linger_deadline) ? REAP_TICK_MS : -1;
+		int n = poll(pf, 2, timeout);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (pf[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo != SIGCHLD) {
+					/* PDEATHSIG or a stray signal: treat as orphaned. */
+					orphaned = 1;
+					killing = 1;
+				}
+			}
+		}
+		if (pf[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			char cmd;
+			ssize_t c = read(TI_CTL, &cmd, 1);
+			if (c == 1 && cmd == 'T') {
+				signal_tree(SIGTERM);
+			} else if (c == 1 && cmd == 'K') {
+				killing = 1;
+			} else if (c == 0 || (c < 0 && errno != EAGAIN && errno != EINTR)) {
+				orphaned = 1; /* the executor is gone */
+				killing = 1;
+			}
+		}
+		if (killing)
+			signal_tree(SIGKILL);
+		if (reap(child, &main_status, &main_done))
+			break;
+		if (main_done && !killing) {
+			/* The command exited but left processes behind. */
+			int64_t now = now_mono_ns();
+			if (!linger_deadline) {
+				linger_deadline = now + o->linger_grace_ns;
+				signal_tree(SIGTERM);
+			} else if (now >= linger_deadline) {
+				killing = 1;
+				signal_tree(SIGKILL);
+			}
+		}
+	}
+	if (!orphaned)
+		report('X', main_status, child);
+	_exit(0);
+}
+
+int
+taskinit_spawn(const struct taskinit_opts *o, struct taskinit *ti, struct spx_error *err)
+{
+	int rep[2], ctl[2];
+	pid_t parent = getpid();
+
+	if (pipe2(rep, O_CLOEXEC) < 0)
+		return spx_error_set(err, errno, "pipe");
+	if (pipe2(ctl, O_CLOEXEC) < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return spx_error_set(err, errno, "pipe");
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(rep[0]);
+		close(rep[1]);
+		close(ctl[0]);
+		close(ctl[1]);
+		return spx_error_set(err, e, "fork");
+	}
+	if (pid == 0) {
+		/* Move our descriptors to fixed slots, then close everything else:
+		 * an inherited copy of another task's control pipe would keep that
+		 * task alive after the executor's death. */
+		int fds[4] = {o->stdout_fd, o->stderr_fd, rep[1], ctl[0]};
+		int tmp[4];
+		for (int i = 0; i < 4; i++)
+			tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
+		for (int i = 0; i < 4; i++)
+			if (tmp[i] < 0 || dup3(tmp[i], TI_STDOUT + i, O_CLOEXEC) < 0)
+				_exit(1);
+		close_range(TI_FIRST_FREE, ~0U, 0);
+		taskinit_main(o, parent);
+	}
+	close(rep[1]);
+	close(ctl[0]);
+	fcntl(rep[0], F_SETFL, O_NONBLOCK);
+	fcntl(ctl[1], F_SETFL, O_NONBLOCK);
+	ti->pid = pid;
+	ti->report_fd = rep[0];
+	ti->ctl_fd = ctl[1];
+	return 0;
+}
+
+int
+taskinit_command(const struct taskinit *ti, char cmd)
+{
+	ssize_t n;
+	do
+		n = write(ti->ctl_fd, &cmd, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}

@@ -1,0 +1,24 @@
+/*
+ * The sandbox as the task sees it: its directory, and the `stdout` and
+ * `stderr` files its output goes to.
+ */
+#ifndef SANDBOX_SANDBOX_H
+#define SANDBOX_SANDBOX_H
+
+#include "error.h"
+
+/* Check that path is a directory we can use as the task's cwd (not a
+ * symlink). Returns -1 with *err naming the path and the reason. */
+int sandbox_check(const char *path, struct spx_error *err);
+
+/*
+ * Open the descriptors for the task's stdout and stderr (close-on-exec).
+ * When the executor's own fd 1/2 already is the sandbox file of that name,
+ * or a pipe or socket (the agent's container logger), the task inherits it,
+ * so that log rotation by the agent keeps working; otherwise
+ * <sandbox>/stdout and <sandbox>/stderr are opened for append (created
+ * 0644, never through a symlink). Returns -1 with *err.
+ */
+int sandbox_task_stdio(const char *sandbox, int *ret_out, int *ret_err, struct spx_error *err);
+
+#endif /* SANDBOX_SANDBOX_H */
