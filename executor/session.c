@@ -44,43 +44,16 @@ random_between(int64_t lo, int64_t hi)
 static uint8_t *
 build_subscribe(struct executor *ex, size_t *ret_len, struct spx_error *err)
 {
-	Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
-	Mesos__V1__Executor__Call__Subscribe sub = MESOS__V1__EXECUTOR__CALL__SUBSCRIBE__INIT;
-	Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
-	Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
-	size_t nu = ex->uq.count, nt = 0, i = 0;
-
-	eid.value = ex->cfg->executor_id;
-	fid.value = ex->cfg->framework_id;
-	call.executor_id = &eid;
-	call.framework_id = &fid;
-	call.has_type = 1;
-	call.type = MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE;
-	call.subscribe = &sub; /* present even when empty: the agent requires it */
-
-	Mesos__V1__Executor__Call__Update *ups = xcalloc(nu ? nu : 1, sizeof(*ups));
-	Mesos__V1__Executor__Call__Update **upp = xcalloc(nu ? nu : 1, sizeof(*upp));
-	for (struct update *u = ex->uq.head; u; u = u->next, i++) {
-		mesos__v1__executor__call__update__init(&ups[i]);
-		ups[i].status = u->status;
-		upp[i] = &ups[i];
-	}
-	sub.n_unacknowledged_updates = nu;
-	sub.unacknowledged_updates = upp;
+	size_t nt = 0, i = 0;
 
 	for (struct task *t = ex->tasks; t; t = t->next)
 		nt += !t->acked_any;
 	Mesos__V1__TaskInfo **tasks = xcalloc(nt ? nt : 1, sizeof(*tasks));
-	i = 0;
 	for (struct task *t = ex->tasks; t; t = t->next)
 		if (!t->acked_any)
 			tasks[i++] = t->info;
-	sub.n_unacknowledged_tasks = nt;
-	sub.unacknowledged_tasks = tasks;
-
-	uint8_t *buf = call_encode(ex->cfg->content_type, &call, ret_len, err);
-	free(ups);
-	free(upp);
+	uint8_t *buf = call_subscribe_encode(ex->cfg->content_type, ex->cfg->executor_id,
+					     ex->cfg->framework_id, &ex->uq, tasks, nt, ret_len, err);
 	free(tasks);
 	return buf;
 }

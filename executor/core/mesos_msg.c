@@ -186,3 +186,40 @@ event_type_name(int type)
 	snprintf(buf, sizeof(buf), "UNKNOWN(%d)", type);
 	return buf;
 }
+
+uint8_t *
+call_subscribe_encode(enum content_type ct, const char *executor_id, const char *framework_id,
+		      const struct update_queue *uq, Mesos__V1__TaskInfo *const *tasks,
+		      size_t n_tasks, size_t *ret_len, struct spx_error *err)
+{
+	Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
+	Mesos__V1__Executor__Call__Subscribe sub = MESOS__V1__EXECUTOR__CALL__SUBSCRIBE__INIT;
+	Mesos__V1__ExecutorID eid = MESOS__V1__EXECUTOR_ID__INIT;
+	Mesos__V1__FrameworkID fid = MESOS__V1__FRAMEWORK_ID__INIT;
+	size_t nu = uq->count, i = 0;
+
+	eid.value = (char *)executor_id;
+	fid.value = (char *)framework_id;
+	call.executor_id = &eid;
+	call.framework_id = &fid;
+	call.has_type = 1;
+	call.type = MESOS__V1__EXECUTOR__CALL__TYPE__SUBSCRIBE;
+	call.subscribe = &sub; /* present even when empty: the agent requires it */
+
+	Mesos__V1__Executor__Call__Update *ups = xcalloc(nu ? nu : 1, sizeof(*ups));
+	Mesos__V1__Executor__Call__Update **upp = xcalloc(nu ? nu : 1, sizeof(*upp));
+	for (const struct update *u = uq->head; u && i < nu; u = u->next, i++) {
+		mesos__v1__executor__call__update__init(&ups[i]);
+		ups[i].status = u->status;
+		upp[i] = &ups[i];
+	}
+	sub.n_unacknowledged_updates = i;
+	sub.unacknowledged_updates = upp;
+	sub.n_unacknowledged_tasks = n_tasks;
+	sub.unacknowledged_tasks = (Mesos__V1__TaskInfo **)tasks;
+
+	uint8_t *buf = call_encode(ct, &call, ret_len, err);
+	free(ups);
+	free(upp);
+	return buf;
+}

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "executor.pb-c.h"
 #include "mesos.pb-c.h"
+#include "updates.h"
 
 /* Deep copy any message (pack + unpack). The copy is freed with
  * protobuf_c_message_free_unpacked(copy, NULL). Aborts on OOM. */
@@ -53,6 +54,15 @@ Mesos__V1__Executor__Event *event_decode(enum content_type ct, const uint8_t *da
  * (length in *ret_len) or NULL with *err set. */
 uint8_t *call_encode(enum content_type ct, const Mesos__V1__Executor__Call *call, size_t *ret_len,
 		     struct spx_error *err);
+
+/* Encode a SUBSCRIBE call carrying every retained update (in order) as
+ * unacknowledged_updates and the given tasks as unacknowledged_tasks. The
+ * `subscribe` field is present even when both lists are empty. Returns a
+ * malloc'd buffer or NULL with *err. */
+uint8_t *call_subscribe_encode(enum content_type ct, const char *executor_id,
+			       const char *framework_id, const struct update_queue *uq,
+			       Mesos__V1__TaskInfo *const *tasks, size_t n_tasks, size_t *ret_len,
+			       struct spx_error *err);
 
 /* "application/x-protobuf" or "application/json". */
 const char *content_type_name(enum content_type ct);

@@ -1107,22 +1107,16 @@ pbjson_number_text(struct pbjson_parser *p, const char **txt, size_t *len, int *
 	return 1;
 }
 
-/* An integer field value (JSON number or decimal string) within the range of
- * f's type, as the 64-bit pattern to encode (sign-extended for signed). */
+/* The integer in txt[0..len) (JSON number syntax) checked against the range
+ * of type, as the 64-bit pattern to encode (sign-extended for signed). */
 static int
-pbjson_parse_int(struct pbjson_parser *p, ProtobufCType type, uint64_t *out)
+pbjson_int_from_text(struct pbjson_parser *p, ProtobufCType type, const char *txt, size_t len,
+                     uint64_t *out)
 {
-	const char *txt;
-	size_t len;
-	int quoted, neg, r;
+	int neg, r;
 	uint64_t mag, maxpos, maxneg;
 
-	r = pbjson_number_text(p, &txt, &len, &quoted);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return pbjson_fail_field(p, "expected integer");
-	if (quoted && (len == 0 || pbjson_lex_number(txt, len) != len))
+	if (len == 0 || pbjson_lex_number(txt, len) != len)
 		return pbjson_fail_field(p, "expected integer");
 	r = pbjson_number_to_int(txt, len, &neg, &mag);
 	if (r == PBJSON_INT_FRACTION)
@@ -1160,6 +1154,54 @@ pbjson_parse_int(struct pbjson_parser *p, ProtobufCType type, uint64_t *out)
 		return pbjson_fail_field(p, "integer out of range");
 	*out = neg ? 0 - mag : mag;
 	return 0;
+}
+
+/* An integer field value: a JSON number or a string holding one. */
+static int
+pbjson_parse_int(struct pbjson_parser *p, ProtobufCType type, uint64_t *out)
+{
+	const char *txt;
+	size_t len;
+	int quoted, r;
+
+	r = pbjson_number_text(p, &txt, &len, &quoted);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return pbjson_fail_field(p, "expected integer");
+	return pbjson_int_from_text(p, type, txt, len, out);
+}
+
+/* Append integer v of the given type as field id. */
+static void
+pbjson_put_int(struct pbjson_buf *out, uint32_t id, ProtobufCType type, uint64_t v)
+{
+	switch (type) {
+	case PROTOBUF_C_TYPE_SINT32: {
+		uint32_t u = (uint32_t)v;
+		pbjson_put_tag(out, id, PBJSON_WT_VARINT);
+		pbjson_put_varint(out, (uint32_t)(u << 1) ^ (0 - (u >> 31)));
+		break;
+	}
+	case PROTOBUF_C_TYPE_SINT64:
+		pbjson_put_tag(out, id, PBJSON_WT_VARINT);
+		pbjson_put_varint(out, (v << 1) ^ (0 - (v >> 63)));
+		break;
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		pbjson_put_tag(out, id, PBJSON_WT_FIXED32);
+		pbjson_put_fixed32(out, (uint32_t)v);
+		break;
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		pbjson_put_tag(out, id, PBJSON_WT_FIXED64);
+		pbjson_put_fixed64(out, v);
+		break;
+	default: /* int32 and enum (sign-extended), int64, uint32, uint64 */
+		pbjson_put_tag(out, id, PBJSON_WT_VARINT);
+		pbjson_put_varint(out, v);
+		break;
+	}
 }
 
 /* A float or double field value: a JSON number, a string holding one, or
@@ -1313,32 +1355,7 @@ pbjson_parse_single(struct pbjson_parser *p, const ProtobufCFieldDescriptor *f,
 	default:
 		if (pbjson_parse_int(p, f->type, &v) < 0)
 			return -1;
-		switch (f->type) {
-		case PROTOBUF_C_TYPE_SINT32: {
-			uint32_t u = (uint32_t)v;
-			pbjson_put_tag(out, f->id, PBJSON_WT_VARINT);
-			pbjson_put_varint(out, (u << 1) ^ (0 - (u >> 31)));
-			break;
-		}
-		case PROTOBUF_C_TYPE_SINT64:
-			pbjson_put_tag(out, f->id, PBJSON_WT_VARINT);
-			pbjson_put_varint(out, (v << 1) ^ (0 - (v >> 63)));
-			break;
-		case PROTOBUF_C_TYPE_SFIXED32:
-		case PROTOBUF_C_TYPE_FIXED32:
-			pbjson_put_tag(out, f->id, PBJSON_WT_FIXED32);
-			pbjson_put_fixed32(out, (uint32_t)v);
-			break;
-		case PROTOBUF_C_TYPE_SFIXED64:
-		case PROTOBUF_C_TYPE_FIXED64:
-			pbjson_put_tag(out, f->id, PBJSON_WT_FIXED64);
-			pbjson_put_fixed64(out, v);
-			break;
-		default: /* int32 (sign-extended), int64, uint32, uint64 */
-			pbjson_put_tag(out, f->id, PBJSON_WT_VARINT);
-			pbjson_put_varint(out, v);
-			break;
-		}
+		pbjson_put_int(out, f->id, f->type, v);
 		return 0;
 	}
 }
@@ -1350,8 +1367,7 @@ pbjson_put_map_key(struct pbjson_parser *p, const ProtobufCFieldDescriptor *kf,
 {
 	const char *key = (const char *)p->key.data;
 	size_t len = p->key.len;
-	int neg, r;
-	uint64_t mag;
+	uint64_t v;
 
 	if (p->has_nul)
 		return pbjson_fail_field(p, "map key contains \\u0000");
@@ -1374,30 +1390,11 @@ pbjson_put_map_key(struct pbjson_parser *p, const ProtobufCFieldDescriptor *kf,
 	default:
 		break;
 	}
-	/* Integer keys: reuse the value path on a synthetic field 1. */
-	if (len == 0 || pbjson_lex_number(key, len) != len)
-		return pbjson_fail_field(p, "map key: expected integer");
-	r = pbjson_number_to_int(key, len, &neg, &mag);
-	if (r != PBJSON_INT_OK)
-		return pbjson_fail_field(p, "map key: invalid integer");
-	{
-		/* Feed the key text through pbjson_parse_single as a quoted
-		 * number so range checks and encodings stay in one place. */
-		struct pbjson_parser sub = *p;
-		struct pbjson_buf quoted = {0};
-		int emitted;
-
-		pbjson_buf_putc(&quoted, '"');
-		pbjson_buf_put(&quoted, key, len);
-		pbjson_buf_putc(&quoted, '"');
-		sub.start = sub.cur = (const char *)quoted.data;
-		sub.end = sub.cur + quoted.len;
-		sub.scratch = (struct pbjson_buf){0};
-		r = pbjson_parse_single(&sub, kf, entry, &emitted);
-		pbjson_buf_free(&sub.scratch);
-		pbjson_buf_free(&quoted);
-		return r;
-	}
+	/* Integer keys: decimal text. */
+	if (pbjson_int_from_text(p, kf->type, key, len, &v) < 0)
+		return -1;
+	pbjson_put_int(entry, kf->id, kf->type, v);
+	return 0;
 }
 
 /* A map field: a JSON object {key: value}, one entry message per key. */
