@@ -39,10 +39,13 @@ PROTOS    := proto/mesos.proto proto/executor.proto
 GEN_SRCS  := $(GEN)/mesos.pb-c.c $(GEN)/executor.pb-c.c
 GEN_HDRS  := $(GEN_SRCS:.c=.h)
 
-# The pure core: no sockets, no fork, no root; linked into unit tests and fuzzers.
-CORE_SRCS := $(sort $(wildcard executor/core/*.c) $(wildcard sandbox/*.c))
-# Adapters: libevent session, processes, signals, main.
-ADAPT_SRCS := $(sort $(wildcard executor/*.c))
+# The pure core (executor/core: no sockets, no fork, no root) plus the
+# loop-free filesystem adapters (sandbox/, cgroup.c, which the unit tests
+# drive over temporary trees); linked into unit tests and fuzzers.
+FS_ADAPT_SRCS := executor/cgroup.c
+CORE_SRCS := $(sort $(wildcard executor/core/*.c) $(wildcard sandbox/*.c) $(FS_ADAPT_SRCS))
+# Adapters that need the event loop or processes: session, tasks, main.
+ADAPT_SRCS := $(sort $(filter-out $(FS_ADAPT_SRCS),$(wildcard executor/*.c)))
 TOOL_SRCS  := $(sort $(wildcard tools/*.c))
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))

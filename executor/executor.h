@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "cgroup.h"
 #include "config.h"
 #include "executor.pb-c.h"
 #include "task_sm.h"
@@ -41,6 +42,12 @@ struct task {
 	struct event *kill_timer;
 	struct event *max_timer;
 	int64_t launch_ns;
+	struct task_cgroup *cg;	   /* NULL when the task runs without its own cgroup */
+	struct event *oom_ev;
+	bool cg_unavailable;	   /* cgroups wanted (auto) but not usable */
+	bool oom_seen;		   /* an OOM notification arrived */
+	struct cg_limits limits;
+	char heap[32];		   /* the JVM heap Spark asked for, "" if unknown */
 };
 
 struct executor {
@@ -62,6 +69,9 @@ struct executor {
 	bool shutting_down;
 	bool giving_up;		  /* recovery failed or checkpointing off: exit non-zero */
 	int exit_code;
+	struct cgroup_config cgcfg;
+	struct cgroup_manager *cgm; /* NULL: cgroups off or unavailable */
+	char cg_error[256];	    /* why cgroups are unavailable */
 	struct event *ev_sigchld, *ev_sigterm, *ev_sigint;
 	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer,
 		*shutdown_timer, *heartbeat_timer;

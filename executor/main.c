@@ -171,6 +171,7 @@ static void
 executor_free(struct executor *ex)
 {
 	tasks_free_all(ex);
+	cgroup_manager_free(ex->cgm);
 	agent_free(ex->agent);
 	uq_clear(&ex->uq);
 	struct event **evs[] = {&ex->ev_sigchld,     &ex->ev_sigterm,	&ex->ev_sigint,
@@ -181,6 +182,30 @@ executor_free(struct executor *ex)
 	free(ex->agent_id);
 	if (ex->base)
 		event_base_free(ex->base);
+}
+
+/* Find our cgroup and decide the mode; failures are remembered, and each
+ * task then fails (required) or runs without limits (auto). */
+static void
+setup_cgroups(struct executor *ex)
+{
+	struct spx_error err = {0};
+	static const char *const modes[] = {"auto", "required", "off"};
+
+	if (ex->cgcfg.mode == CGM_OFF) {
+		log_info("cgroups", "mode=off");
+		return;
+	}
+	ex->cgm = cgroup_manager_new(&ex->cgcfg, &err);
+	if (ex->cgm) {
+		log_info("cgroups", "mode=%s backend=%s", modes[ex->cgcfg.mode],
+			 cgroup_manager_describe(ex->cgm));
+		return;
+	}
+	snprintf(ex->cg_error, sizeof(ex->cg_error), "%s", spx_error_msg(&err));
+	log_warn("cgroups", "mode=%s available=0 error=%s", modes[ex->cgcfg.mode],
+		 LOGQ(ex->cg_error));
+	spx_error_clear(&err);
 }
 
 static void
@@ -242,6 +267,13 @@ main(int argc, char **argv)
 
 	ex.cfg = &cfg;
 	uq_init(&ex.uq);
+	if (cgroup_config_from_env(&ex.cgcfg, env_get, &err) < 0) {
+		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
+		spx_error_clear(&err);
+		config_free(&cfg);
+		return 1;
+	}
+	setup_cgroups(&ex);
 	ex.base = event_base_new();
 	if (!ex.base || setup_signals(&ex) < 0) {
 		fprintf(stderr, "spex-executor: cannot set up the event loop\n");

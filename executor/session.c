@@ -256,7 +256,14 @@ session_pump(struct executor *ex)
 void
 session_send_status(struct executor *ex, struct task *t, const struct task_action *act)
 {
+	struct status_label labels[TASK_MAX_LABELS];
+	for (int i = 0; i < act->n_labels; i++) {
+		labels[i].key = act->labels[i].key;
+		labels[i].value = act->labels[i].value;
+	}
 	struct status_spec spec = {
+		.labels = labels,
+		.n_labels = (size_t)act->n_labels,
 		.task_id = t->id,
 		.state = act->state,
 		.message = act->message,

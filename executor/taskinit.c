@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,6 +47,16 @@ signal_tree(int sig)
 	free(ents);
 }
 
+enum { STAGE_EXEC, STAGE_SETUP };
+
+static void __attribute__((noreturn))
+child_fail(int exec_fd, int stage, int err, int code)
+{
+	int msg[2] = {stage, err};
+	(void)!write(exec_fd, msg, sizeof(msg));
+	_exit(code);
+}
+
 /* The child: become the task. Only syscalls from here to execve. */
 static void __attribute__((noreturn))
 exec_command(const struct taskinit_opts *o, int exec_fd)
@@ -59,19 +70,39 @@ exec_command(const struct taskinit_opts *o, int exec_fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(TI_STDOUT, STDOUT_FILENO) < 0 ||
-	    dup2(TI_STDERR, STDERR_FILENO) < 0 || chdir(o->cwd) < 0) {
-		err = errno;
-		(void)!write(exec_fd, &err, sizeof(err));
-		_exit(127);
-	}
+	    dup2(TI_STDERR, STDERR_FILENO) < 0 || chdir(o->cwd) < 0)
+		child_fail(exec_fd, STAGE_SETUP, errno, 127);
+	/* Groups, then gid, then uid: after setuid we could not change the rest. */
+	if (o->switch_user &&
+	    (setgroups((size_t)o->ngroups, o->groups) < 0 || setgid(o->gid) < 0 ||
+	     setuid(o->uid) < 0))
+		child_fail(exec_fd, STAGE_SETUP, errno, 127);
 	for (char **c = o->plan->candidates; *c; c++) {
 		execve(*c, o->plan->argv, o->plan->envp);
 		/* Keep the most telling error: EACCES beats a later ENOENT. */
 		if (errno != ENOENT || c == o->plan->candidates)
 			err = errno;
 	}
-	(void)!write(exec_fd, &err, sizeof(err));
-	_exit(err == ENOENT ? 127 : 126);
+	child_fail(exec_fd, STAGE_EXEC, err, err == ENOENT ? 127 : 126);
+}
+
+/* Join the task's cgroups (v1: one per hierarchy) before anything runs. */
+static int
+join_cgroups(char *const *procs)
+{
+	char pid[16];
+	int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	for (char *const *p = procs; p && *p; p++) {
+		int fd = open(*p, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno;
+		ssize_t w = write(fd, pid, (size_t)n);
+		int e = errno;
+		close(fd);
+		if (w != n)
+			return w < 0 ? e : EIO;
+	}
+	return 0;
 }
 
 /* Reap everything that is ready. Returns 1 once no child is left at all. */
@@ -117,13 +148,18 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 	sigaddset(&mask, SIGINT);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+	int cg_err = join_cgroups(o->cgroup_procs);
+	if (cg_err) {
+		report('C', cg_err, 0);
+		_exit(1);
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		report('E', errno, 0);
+		report('S', errno, 0);
 		_exit(1);
 	}
 	pid_t child = fork();
 	if (child < 0) {
-		report('E', errno, 0);
+		report('S', errno, 0);
 		_exit(1);
 	}
 	if (child == 0) {
@@ -131,14 +167,14 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 		exec_command(o, pipefd[1]);
 	}
 	close(pipefd[1]);
-	int exec_err = 0;
+	int msg[2] = {0, 0};
 	ssize_t r;
 	do
-		r = read(pipefd[0], &exec_err, sizeof(exec_err));
+		r = read(pipefd[0], msg, sizeof(msg));
 	while (r < 0 && errno == EINTR);
 	close(pipefd[0]);
-	if (r == (ssize_t)sizeof(exec_err))
-		report('E', exec_err, child);
+	if (r == (ssize_t)sizeof(msg))
+		report(msg[0] == STAGE_SETUP ? 'S' : 'E', msg[1], child);
 	else
 		report('R', 0, child);
 

@@ -15,12 +15,15 @@
  * Wire protocol on the report pipe (task-init -> executor), fixed records:
  *	'R' pid	  the command exec'd (pid = the command's pid)
  *	'E' errno the command could not be exec'd
+ *	'S' errno the command's stdio, cwd or user could not be set up
+ *	'C' errno task-init could not join the task's cgroup (nothing ran)
  *	'X' status the command's wait status; the whole tree is gone
  * Control pipe (executor -> task-init): 'T' SIGTERM the tree, 'K' SIGKILL it.
  */
 #ifndef EXECUTOR_TASKINIT_H
 #define EXECUTOR_TASKINIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +47,12 @@ struct taskinit_opts {
 	const char *cwd;	 /* the sandbox */
 	int stdout_fd, stderr_fd; /* the task's stdout/stderr */
 	int64_t linger_grace_ns;  /* leftovers after the command exits: SIGTERM, then SIGKILL */
+	char *const *cgroup_procs; /* cgroup.procs files to join first, or NULL */
+	bool switch_user;	  /* drop to uid/gid/groups in the command */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
 };
 
 /* Fork task-init for opts. Returns 0 and fills *ti, or -1 with *err. */

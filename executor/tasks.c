@@ -6,10 +6,13 @@
 #include "log.h"
 #include "mesos_msg.h"
 #include "sandbox.h"
+#include "spark.h"
 #include "spawn_plan.h"
 #include "util.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -65,6 +68,10 @@ task_release_process(struct task *t)
 		event_free(t->max_timer);
 		t->max_timer = NULL;
 	}
+	if (t->oom_ev) {
+		event_free(t->oom_ev);
+		t->oom_ev = NULL;
+	}
 	if (t->ti.report_fd >= 0)
 		close(t->ti.report_fd);
 	if (t->ti.ctl_fd >= 0)
@@ -98,11 +105,69 @@ apply(struct task *t, const struct task_action *act)
 		session_send_status(ex, t, act);
 }
 
+/* Memory and cpu figures of the task's cgroup as labels. */
+static void
+usage_labels(struct task *t, const struct cg_usage *u, struct task_action *act)
+{
+	if (t->limits.mem_limit != UINT64_MAX && t->limits.has_mem)
+		task_action_label(act, "spex.mem.limit_bytes", "%llu",
+				  (unsigned long long)t->limits.mem_limit);
+	if (u->has_mem)
+		task_action_label(act, "spex.mem.peak_bytes", "%llu",
+				  (unsigned long long)u->mem_peak);
+	if (u->has_cpu)
+		task_action_label(act, "spex.cpu.time_ns", "%llu", (unsigned long long)u->cpu_ns);
+}
+
+/* Why the task ended, beyond its wait status: a cgroup OOM kill, or the
+ * JVM's own OutOfMemoryError. Fills the usage labels into act. */
+static void
+exit_cause(struct task *t, int status, struct exit_info *info, char *oom_msg, size_t n,
+	   struct cg_usage *u)
+{
+	uint64_t kills = 0;
+
+	memset(info, 0, sizeof(*info));
+	memset(u, 0, sizeof(*u));
+	if (t->cg) {
+		cgroup_task_usage(t->cg, u);
+		if (cgroup_task_oom_kills(t->cg, &kills) == 0 && kills > 0) {
+			info->cgroup_oom = true;
+			cg_oom_message(t->limits.mem_limit, u->mem_peak > t->limits.mem_limit
+								  ? t->limits.mem_limit
+								  : u->mem_peak,
+				       t->heap[0] ? t->heap : NULL, oom_msg, n);
+			info->oom_message = oom_msg;
+		}
+	}
+	if (!info->cgroup_oom && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		char tail[16384];
+		long r = sandbox_read_tail(t->ex->cfg->sandbox, "stderr", tail, sizeof(tail));
+		info->jvm_oom = task_jvm_oom(status, r >= 0 ? tail : NULL);
+	}
+}
+
+static void
+task_cgroup_done(struct task *t)
+{
+	struct spx_error err = {0};
+	if (!t->cg)
+		return;
+	if (cgroup_task_destroy(t->cg, &err) < 0)
+		log_error("cgroup_destroy", "task=%s error=%s", LOGQ(t->id), LOGQ(spx_error_msg(&err)));
+	spx_error_clear(&err);
+	cgroup_task_free(t->cg);
+	t->cg = NULL;
+}
+
 /* The tree is gone and task-init reaped: the terminal status, once. */
 static void
 task_finish(struct task *t)
 {
 	struct task_action act;
+	struct exit_info info;
+	struct cg_usage u;
+	char oom_msg[256];
 	int status = t->exit_status;
 
 	if (!t->have_exit) {
@@ -113,9 +178,13 @@ task_finish(struct task *t)
 		log_error("task_init_lost", "task=%s wait_status=%d", LOGQ(t->id), status);
 	}
 	task_release_process(t);
-	task_sm_exited(&t->sm, status, &act);
-	log_info("task_exit", "task=%s pid=%d wait_status=%d runtime_ms=%.0f", LOGQ(t->id),
-		 (int)t->cmd_pid, status, (double)(now_mono_ns() - t->launch_ns) / 1e6);
+	exit_cause(t, status, &info, oom_msg, sizeof(oom_msg), &u);
+	task_cgroup_done(t);
+	task_sm_exited(&t->sm, status, &info, &act);
+	usage_labels(t, &u, &act);
+	log_info("task_exit", "task=%s pid=%d wait_status=%d runtime_ms=%.0f cgroup_oom=%d jvm_oom=%d",
+		 LOGQ(t->id), (int)t->cmd_pid, status, (double)(now_mono_ns() - t->launch_ns) / 1e6,
+		 info.cgroup_oom, info.jvm_oom);
 	apply(t, &act);
 	executor_maybe_exit(t->ex);
 }
@@ -125,6 +194,25 @@ maybe_finish(struct task *t)
 {
 	if (t->running && t->ti_reaped && t->report_eof)
 		task_finish(t);
+}
+
+/* Labels of the RUNNING update: where the task runs and under what limits. */
+static void
+running_labels(struct task *t, struct task_action *act)
+{
+	if (t->cg_unavailable)
+		task_action_label(act, "spex.cgroups", "unavailable");
+	if (!t->cg)
+		return;
+	task_action_label(act, "spex.cgroup", "%s", cgroup_task_path(t->cg));
+	if (t->limits.has_mem && t->limits.mem_limit != UINT64_MAX)
+		task_action_label(act, "spex.mem.limit_bytes", "%llu",
+				  (unsigned long long)t->limits.mem_limit);
+	if (t->limits.has_cpus)
+		task_action_label(act, "spex.cpus", "%g", t->limits.cpus);
+	if (t->limits.pids_max)
+		task_action_label(act, "spex.pids.max", "%llu",
+				  (unsigned long long)t->limits.pids_max);
 }
 
 static void
@@ -154,8 +242,28 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 			log_info("exec", "task=%s pid=%d latency_ms=%.2f", LOGQ(t->id), (int)r.pid,
 				 (double)(now_mono_ns() - t->launch_ns) / 1e6);
 			task_sm_exec_ok(&t->sm, &act);
+			if (act.state != TASK_NO_STATE)
+				running_labels(t, &act);
 			apply(t, &act);
 			break;
+		case 'S':
+		case 'C': {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "%s: %s",
+				 r.type == 'C' ? "cannot join the task's cgroup"
+					       : "cannot set up the task's stdio, cwd or user",
+				 strerror(r.value));
+			log_error("launch_failed", "task=%s error=%s", LOGQ(t->id), LOGQ(msg));
+			task_sm_launch_failed(
+				&t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
+				msg, &act);
+			apply(t, &act);
+			if (r.type == 'C') { /* nothing ran; task-init exits without 'X' */
+				t->have_exit = true;
+				t->exit_status = 1 << 8;
+			}
+			break;
+		}
 		case 'E': {
 			t->exec_errno = r.value;
 			const char *what_ = t->info->command && t->info->command->value
@@ -214,10 +322,105 @@ first_role(const Mesos__V1__TaskInfo *info)
 	return NULL;
 }
 
+static void
+oom_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct task *t = arg;
+	uint64_t kills = 0;
+	(void)fd;
+	(void)what;
+	if (!t->cg)
+		return;
+	cgroup_task_oom_drain(t->cg);
+	/* The v1 eventfd also fires when the cgroup goes away: count kills. */
+	if (cgroup_task_oom_kills(t->cg, &kills) == 0 && kills > 0 && !t->oom_seen) {
+		t->oom_seen = true;
+		log_warn("oom", "task=%s cgroup=%s oom_kills=%llu", LOGQ(t->id),
+			 LOGQ(cgroup_task_path(t->cg)), (unsigned long long)kills);
+	}
+}
+
+/* Put the task into its own cgroup, per SPEX_CGROUPS. */
+static int
+task_cgroup_setup(struct executor *ex, struct task *t, struct spx_error *err)
+{
+	if (ex->cgcfg.mode == CGM_OFF)
+		return 0;
+	cg_limits_from_task(t->info, &ex->cgcfg.limits, &t->limits);
+	if (t->info->command)
+		spark_executor_heap(t->info->command, t->heap, sizeof(t->heap));
+	if (ex->cgm)
+		t->cg = cgroup_task_create(ex->cgm, t->id, &t->limits, err);
+	else
+		spx_error_set(err, 0, "%s", ex->cg_error);
+	if (!t->cg) {
+		if (ex->cgcfg.mode == CGM_REQUIRED)
+			return spx_error_wrap(err, "SPEX_CGROUPS=required");
+		log_warn("cgroups_unavailable", "task=%s error=%s action=run_without_limits",
+			 LOGQ(t->id), LOGQ(spx_error_msg(err)));
+		spx_error_clear(err);
+		t->cg_unavailable = true;
+		return 0;
+	}
+	int fd = cgroup_task_oom_fd(t->cg, err);
+	if (fd >= 0) {
+		t->oom_ev = event_new(ex->base, fd, EV_READ | EV_PERSIST, oom_cb, t);
+		event_add(t->oom_ev, NULL);
+	} else {
+		log_warn("oom_watch", "task=%s error=%s", LOGQ(t->id), LOGQ(spx_error_msg(err)));
+		spx_error_clear(err);
+	}
+	log_info("cgroup", "task=%s path=%s mem_limit=%llu cpus=%g pids_max=%llu", LOGQ(t->id),
+		 LOGQ(cgroup_task_path(t->cg)),
+		 (unsigned long long)(t->limits.mem_limit == UINT64_MAX ? 0 : t->limits.mem_limit),
+		 t->limits.cpus, (unsigned long long)t->limits.pids_max);
+	return 0;
+}
+
+struct run_as {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	int ngroups;
+};
+
+/* CommandInfo.user, when spex runs as root: the command drops to it. */
+static int
+task_user(const Mesos__V1__CommandInfo *cmd, struct spawn_plan *plan, struct run_as *ra,
+	  struct spx_error *err)
+{
+	memset(ra, 0, sizeof(*ra));
+	if (!cmd->user || !*cmd->user)
+		return 0;
+	if (geteuid() != 0) {
+		struct passwd *self = getpwuid(geteuid());
+		if (self && strcmp(self->pw_name, cmd->user) == 0)
+			return 0;
+		return spx_error_set(err, EPERM, "cannot run as user '%s': spex is not root",
+				     cmd->user);
+	}
+	errno = 0;
+	struct passwd *pw = getpwnam(cmd->user);
+	if (!pw)
+		return spx_error_set(err, errno, "unknown user '%s'", cmd->user);
+	ra->set = true;
+	ra->uid = pw->pw_uid;
+	ra->gid = pw->pw_gid;
+	ra->ngroups = (int)ARRAY_SIZE(ra->groups);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, ra->groups, &ra->ngroups) < 0)
+		ra->ngroups = (int)ARRAY_SIZE(ra->groups); /* truncated: the first 64 */
+	spawn_plan_setenv(plan, "HOME", pw->pw_dir);
+	spawn_plan_setenv(plan, "USER", pw->pw_name);
+	spawn_plan_setenv(plan, "LOGNAME", pw->pw_name);
+	return 0;
+}
+
 static int
 task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 {
 	struct spawn_plan plan;
+	struct run_as ra;
 	int out = -1, errfd = -1;
 
 	if (!t->info->command)
@@ -225,7 +428,9 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 	if (spawn_plan_build(t->info->command, environ, ex->cfg->sandbox, first_role(t->info),
 			     &plan, err) < 0)
 		return -1;
-	if (sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err) < 0) {
+	if (task_user(t->info->command, &plan, &ra, err) < 0 ||
+	    task_cgroup_setup(ex, t, err) < 0 ||
+	    sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err) < 0) {
 		spawn_plan_free(&plan);
 		return -1;
 	}
@@ -235,6 +440,12 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 		.stdout_fd = out,
 		.stderr_fd = errfd,
 		.linger_grace_ns = ex->cfg->default_kill_grace_ns,
+		.cgroup_procs = t->cg ? cgroup_task_procs_files(t->cg) : NULL,
+		.switch_user = ra.set,
+		.uid = ra.uid,
+		.gid = ra.gid,
+		.groups = ra.groups,
+		.ngroups = ra.ngroups,
 	};
 	int r = taskinit_spawn(&opts, &t->ti, err);
 	spawn_plan_free(&plan);
@@ -279,6 +490,8 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 				      MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
 				      msg, &act);
 		spx_error_clear(&err);
+		task_release_process(t);
+		task_cgroup_done(t);
 		apply(t, &act);
 		return;
 	}
@@ -380,6 +593,7 @@ tasks_free_all(struct executor *ex)
 	while (t) {
 		struct task *next = t->next;
 		task_release_process(t);
+		cgroup_task_free(t->cg);
 		mesos__v1__task_info__free_unpacked(t->info, NULL);
 		free(t->id);
 		free(t);

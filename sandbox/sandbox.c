@@ -66,3 +66,24 @@ sandbox_task_stdio(const char *sandbox, int *ret_out, int *ret_err, struct spx_e
 	*ret_err = errfd;
 	return 0;
 }
+
+long
+sandbox_read_tail(const char *sandbox, const char *name, char *buf, size_t n)
+{
+	struct stat st;
+	_cleanup_close_ int dirfd = open(sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 || n == 0)
+		return -1;
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	off_t off = st.st_size > (off_t)(n - 1) ? st.st_size - (off_t)(n - 1) : 0;
+	ssize_t r = pread(fd, buf, n - 1, off);
+	if (r < 0)
+		return -1;
+	for (ssize_t i = 0; i < r; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[r] = '\0';
+	return (long)r;
+}

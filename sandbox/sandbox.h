@@ -5,6 +5,8 @@
 #ifndef SANDBOX_SANDBOX_H
 #define SANDBOX_SANDBOX_H
 
+#include <stddef.h>
+
 #include "error.h"
 
 /* Check that path is a directory we can use as the task's cwd (not a
@@ -20,5 +22,10 @@ int sandbox_check(const char *path, struct spx_error *err);
  * 0644, never through a symlink). Returns -1 with *err.
  */
 int sandbox_task_stdio(const char *sandbox, int *ret_out, int *ret_err, struct spx_error *err);
+
+/* Read up to n-1 bytes from the end of <sandbox>/<name> into buf (NUL-
+ * terminated; NULs inside are replaced by spaces so that string searches
+ * work). Returns the length, or -1 if the file cannot be read. */
+long sandbox_read_tail(const char *sandbox, const char *name, char *buf, size_t n);
 
 #endif /* SANDBOX_SANDBOX_H */

@@ -258,6 +258,71 @@ pbjson_b64_decode(const uint8_t *s, size_t n, struct pbjson_buf *out)
 	return 0;
 }
 
+/* --- UTF-8 ----------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (avail > 0 bytes there), 0 if it is
+ * invalid: no overlongs, no surrogates, nothing above U+10FFFF. */
+static size_t
+pbjson_utf8_len(const uint8_t *s, size_t avail)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (avail < need || s[1] < lo || s[1] > hi || (need > 2 && (s[2] & 0xc0) != 0x80) ||
+	    (need > 3 && (s[3] & 0xc0) != 0x80))
+		return 0;
+	return need;
+}
+
+/* s itself if it is valid UTF-8, else a malloc'd copy (in *copy) with each
+ * invalid byte replaced by U+FFFD, so the printed JSON is always UTF-8. */
+static const char *
+pbjson_utf8_clean(const char *s, char **copy)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t n = strlen(s), i, k;
+	struct pbjson_buf b = {0};
+
+	*copy = NULL;
+	for (i = 0; i < n; i += k)
+		if ((k = pbjson_utf8_len(u + i, n - i)) == 0)
+			break;
+	if (i == n)
+		return s;
+	pbjson_buf_put(&b, u, i);
+	while (i < n) {
+		k = pbjson_utf8_len(u + i, n - i);
+		if (k == 0) {
+			pbjson_buf_put(&b, "\xef\xbf\xbd", 3);
+			i++;
+		} else {
+			pbjson_buf_put(&b, u + i, k);
+			i += k;
+		}
+	}
+	pbjson_buf_terminate(&b);
+	*copy = (char *)b.data;
+	return *copy;
+}
+
 /* --- descriptor helpers ---------------------------------------------------- */
 
 /* protoc gives a map<K, V> field "foo_bar" a nested message type
@@ -365,18 +430,28 @@ pbjson_raw_int(int neg, uint64_t mag)
 	return pbjson_chk(cJSON_CreateRaw(tmp));
 }
 
+/* A float or double as the shortest decimal that parses back (through
+ * strtod, then to float for a float field, as pbjson_parse does) to the same
+ * value: a raw item, since cJSON's own printing may drop digits. */
 static cJSON *
-pbjson_encode_double(double d)
+pbjson_encode_double(double d, int is_float)
 {
+	char tmp[40];
+
 	if (isnan(d))
 		return pbjson_chk(cJSON_CreateString("NaN"));
 	if (isinf(d))
 		return pbjson_chk(cJSON_CreateString(d > 0 ? "Infinity" : "-Infinity"));
-	if (d == 0 && signbit(d))
-		return pbjson_chk(cJSON_CreateRaw("-0"));
-	return pbjson_chk(cJSON_CreateNumber(d));
-}
+	for (int prec = is_float ? 6 : 15; prec <= 17; prec++) {
+		double back;
 
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		back = strtod(tmp, NULL);
+		if (is_float ? (float)back == (float)d : back == d)
+			break;
+	}
+	return pbjson_chk(cJSON_CreateRaw(tmp));
+}
 /* One value of field f stored at member (an element, for repeated fields). */
 static cJSON *
 pbjson_encode_value(const ProtobufCFieldDescriptor *f, const void *member)
@@ -399,9 +474,9 @@ pbjson_encode_value(const ProtobufCFieldDescriptor *f, const void *member)
 	case PROTOBUF_C_TYPE_FIXED64:
 		return pbjson_raw_int(0, *(const uint64_t *)member);
 	case PROTOBUF_C_TYPE_FLOAT:
-		return pbjson_encode_double(*(const float *)member);
+		return pbjson_encode_double(*(const float *)member, 1);
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return pbjson_encode_double(*(const double *)member);
+		return pbjson_encode_double(*(const double *)member, 0);
 	case PROTOBUF_C_TYPE_BOOL:
 		return pbjson_chk(cJSON_CreateBool(*(const protobuf_c_boolean *)member != 0));
 	case PROTOBUF_C_TYPE_ENUM: {
@@ -414,7 +489,10 @@ pbjson_encode_value(const ProtobufCFieldDescriptor *f, const void *member)
 	}
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(const char *const *)member;
-		return pbjson_chk(cJSON_CreateString(s ? s : ""));
+		char *copy;
+		cJSON *item = pbjson_chk(cJSON_CreateString(pbjson_utf8_clean(s ? s : "", &copy)));
+		free(copy);
+		return item;
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *bd = member;
@@ -486,17 +564,18 @@ pbjson_encode_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
 		for (i = 0; i < n; i++) {
 			const ProtobufCMessage *e = entries[i];
 			const ProtobufCFieldDescriptor *vf;
-			char tmp[32];
+			char tmp[32], *copy;
 			const char *key;
 			cJSON *val;
 
 			if (!e)
 				continue;
 			vf = &e->descriptor->fields[1];
-			key = pbjson_map_key(e, tmp, sizeof(tmp));
+			key = pbjson_utf8_clean(pbjson_map_key(e, tmp, sizeof(tmp)), &copy);
 			val = pbjson_encode_value(vf, (const char *)e + vf->offset);
 			if (!cJSON_AddItemToObject(obj, key, val))
 				pbjson_oom();
+			free(copy);
 		}
 		return obj;
 	}
@@ -625,27 +704,18 @@ pbjson_fail_syntax(struct pbjson_parser *p, const char *what)
 	return pbjson_fail(p, "invalid JSON at offset %zu: %s", (size_t)(p->cur - p->start), what);
 }
 
-/* Append to the field path; returns the old length for pbjson_path_pop. The
- * path is truncated (never overflows) when very long. */
-static size_t pbjson_path_push(struct pbjson_parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
+/* Append n bytes to the field path (truncated, never overflowing, when very
+ * long); returns the old length for pbjson_path_pop. */
 static size_t
-pbjson_path_push(struct pbjson_parser *p, const char *fmt, ...)
+pbjson_path_append(struct pbjson_parser *p, const char *s, size_t n)
 {
-	size_t old = p->pathlen;
-	va_list ap;
-	int n;
+	size_t old = p->pathlen, room = sizeof(p->path) - 1 - old;
 
-	if (old + 1 >= sizeof(p->path))
-		return old;
-	va_start(ap, fmt);
-	n = vsnprintf(p->path + old, sizeof(p->path) - old, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		p->path[old] = 0;
-	else
-		p->pathlen = strlen(p->path);
+	if (n > room)
+		n = room;
+	memcpy(p->path + old, s, n);
+	p->pathlen = old + n;
+	p->path[p->pathlen] = 0;
 	return old;
 }
 
@@ -656,27 +726,50 @@ pbjson_path_pop(struct pbjson_parser *p, size_t old)
 	p->path[old] = 0;
 }
 
+/* ".name" (or "name" at the root). */
 static size_t
 pbjson_path_push_field(struct pbjson_parser *p, const char *name)
 {
-	return pbjson_path_push(p, "%s%s", p->pathlen ? "." : "", name);
+	size_t old = p->pathlen;
+
+	if (old)
+		pbjson_path_append(p, ".", 1);
+	pbjson_path_append(p, name, strlen(name));
+	return old;
 }
 
-/* A map key in the path: printable ASCII only, at most 32 bytes. */
+/* "[i]" for an array element (no printf: this runs for every element). */
+static size_t
+pbjson_path_push_index(struct pbjson_parser *p, size_t i)
+{
+	char tmp[24];
+	size_t o = sizeof(tmp);
+
+	tmp[--o] = ']';
+	do {
+		tmp[--o] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i);
+	tmp[--o] = '[';
+	return pbjson_path_append(p, tmp + o, sizeof(tmp) - o);
+}
+
+/* "[key]" for a map entry: printable ASCII only, at most 32 bytes. */
 static size_t
 pbjson_path_push_key(struct pbjson_parser *p, const uint8_t *key, size_t n)
 {
 	char tmp[40];
 	size_t i, o = 0;
 
-	for (i = 0; i < n && o < 32; i++)
+	tmp[o++] = '[';
+	for (i = 0; i < n && o < 33; i++)
 		tmp[o++] = key[i] >= 0x20 && key[i] < 0x7f && key[i] != '\'' ? (char)key[i] : '?';
 	if (i < n) {
 		memcpy(tmp + o, "...", 3);
 		o += 3;
 	}
-	tmp[o] = 0;
-	return pbjson_path_push(p, "[%s]", tmp);
+	tmp[o++] = ']';
+	return pbjson_path_append(p, tmp, o);
 }
 
 static void
@@ -957,31 +1050,11 @@ pbjson_lex_string(struct pbjson_parser *p, struct pbjson_buf *out)
 				pbjson_buf_put(out, u, ulen);
 			continue;
 		}
-		/* A multi-byte UTF-8 sequence: validate (no overlongs, no
-		 * surrogates, nothing above U+10FFFF). */
+		/* A multi-byte UTF-8 sequence. */
 		{
-			size_t need, avail = (size_t)(end - s);
-			uint8_t lo = 0x80, hi = 0xbf;
+			size_t need = pbjson_utf8_len(s, (size_t)(end - s));
 
-			if (c >= 0xc2 && c <= 0xdf)
-				need = 2;
-			else if (c >= 0xe0 && c <= 0xef)
-				need = 3;
-			else if (c >= 0xf0 && c <= 0xf4)
-				need = 4;
-			else
-				need = 0;
-			if (c == 0xe0)
-				lo = 0xa0;
-			else if (c == 0xed)
-				hi = 0x9f;
-			else if (c == 0xf0)
-				lo = 0x90;
-			else if (c == 0xf4)
-				hi = 0x8f;
-			if (need == 0 || avail < need || s[1] < lo || s[1] > hi ||
-			    (need > 2 && (s[2] & 0xc0) != 0x80) ||
-			    (need > 3 && (s[3] & 0xc0) != 0x80)) {
+			if (need == 0) {
 				p->cur = (const char *)s;
 				return pbjson_fail_syntax(p, "invalid UTF-8 in string");
 			}
@@ -1470,7 +1543,7 @@ pbjson_parse_array(struct pbjson_parser *p, const ProtobufCFieldDescriptor *f,
 		return 0;
 	}
 	for (i = 0;; i++) {
-		size_t mark = pbjson_path_push(p, "[%zu]", i);
+		size_t mark = pbjson_path_push_index(p, i);
 		int emitted, r;
 
 		if (pbjson_peek(p) == 'n' && pbjson_eat_word(p, "null"))

@@ -14,25 +14,28 @@
  *    is printed back as a number;
  *  - bytes are base64, standard alphabet with padding when printing; parsing
  *    accepts missing padding and the URL-safe alphabet ('-', '_');
- *  - 64-bit integers print as exact JSON numbers (cJSON_Raw items, since a
- *    cJSON double loses precision above 2^53); 32-bit integers, float and
- *    double print as cJSON numbers, except NaN, Infinity and -Infinity (the
- *    strings "NaN", "Infinity", "-Infinity", as json_format) and -0.0 (a raw
- *    "-0"). Parsing accepts a number or a string holding a number (Python's
- *    json_format prints int64 as "123"), exactly for every integer type; an
- *    integer written as 1e3 or 5.0 is accepted, 1.5 or an out-of-range value
- *    is an error;
- *  - bool is true/false; strings are UTF-8 (invalid UTF-8, control
- *    characters, lone surrogates and \u0000 are rejected when parsing);
+ *  - 32-bit integers print as cJSON numbers. 64-bit integers print as exact
+ *    JSON numbers, as cJSON_Raw items (a cJSON double loses precision above
+ *    2^53); float and double also print as cJSON_Raw items holding the
+ *    shortest decimal that reads back to the same value (cJSON's own
+ *    printing may drop the last digit), "-0" for -0.0, and NaN, Infinity,
+ *    -Infinity as the strings "NaN", "Infinity", "-Infinity" (as Google's
+ *    json_format; JSON has no such numbers). Parsing accepts a number or a string holding a number
+ * (Python's json_format prints int64 as "123"), exactly for every integer type; an integer written
+ * as 1e3 or 5.0 is accepted, 1.5 or an out-of-range value is an error;
+ *  - bool is true/false; strings are UTF-8: parsing rejects invalid UTF-8,
+ *    raw control characters, lone surrogates and \u0000; printing replaces
+ *    each byte of a string that is not valid UTF-8 with U+FFFD (so a
+ *    TaskStatus.message built from process output still gives valid JSON);
  *  - repeated fields are arrays, messages objects; a map field (protobuf-c
  *    has only the repeated <Name>Entry message with key = 1 and value = 2) is
  *    an object {key: value}. Duplicate map keys are kept as separate entries;
  *  - a JSON null value means "field absent";
- *  - printing emits the set fields only: an optional field that is unset is
- *    not printed even when the proto declares a default (our choice; stout
- *    prints the default), a required field is always printed, even when it
- *    is 0 or empty (TaskStatus.state TASK_STARTING = 0). A required message
- *    field left NULL is skipped.
+ *  - printing emits the set fields only, in field-number order: an unset
+ *    optional field is not printed even when the proto declares a default
+ *    (our choice; stout prints the default), a required field is always
+ *    printed, even when it is 0 or empty (TaskStatus.state TASK_STARTING =
+ *    0). A required message field left NULL is skipped.
  */
 #ifndef EXECUTOR_CORE_PBJSON_H
 #define EXECUTOR_CORE_PBJSON_H

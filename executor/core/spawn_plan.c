@@ -153,6 +153,17 @@ spawn_plan_build(const Mesos__V1__CommandInfo *cmd, char *const *base_env, const
 }
 
 void
+spawn_plan_setenv(struct spawn_plan *plan, const char *name, const char *value)
+{
+	struct strv env = {.v = plan->envp};
+	while (env.v && env.v[env.n])
+		env.n++;
+	env.cap = env.n + 1;
+	env_set(&env, name, value);
+	plan->envp = env.v;
+}
+
+void
 spawn_plan_free(struct spawn_plan *plan)
 {
 	if (!plan)

@@ -32,6 +32,9 @@ struct spawn_plan {
 int spawn_plan_build(const Mesos__V1__CommandInfo *cmd, char *const *base_env, const char *sandbox,
 		     const char *role, struct spawn_plan *plan, struct spx_error *err);
 
+/* Set name=value in the plan's environment (replacing an existing entry). */
+void spawn_plan_setenv(struct spawn_plan *plan, const char *name, const char *value);
+
 /* Release the plan. NULL-safe; works on a half-built plan. */
 void spawn_plan_free(struct spawn_plan *plan);
 

@@ -1,6 +1,7 @@
 #include "task_sm.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -127,7 +128,29 @@ task_sm_timer(struct task_sm *sm, int64_t now_ns, struct task_action *act)
 }
 
 void
-task_sm_exited(struct task_sm *sm, int ws, struct task_action *act)
+task_action_label(struct task_action *act, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	if (act->n_labels >= TASK_MAX_LABELS)
+		return;
+	struct task_label *l = &act->labels[act->n_labels++];
+	snprintf(l->key, sizeof(l->key), "%s", key);
+	va_start(ap, fmt);
+	vsnprintf(l->value, sizeof(l->value), fmt, ap);
+	va_end(ap);
+}
+
+int
+task_jvm_oom(int ws, const char *stderr_tail)
+{
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 52)
+		return 1;
+	return !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) && stderr_tail &&
+	       strstr(stderr_tail, "java.lang.OutOfMemoryError") != NULL;
+}
+
+void
+task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct task_action *act)
 {
 	act_clear(act);
 	if (sm->phase == TP_TERMINAL || sm->phase == TP_NEW)
@@ -158,6 +181,26 @@ task_sm_exited(struct task_sm *sm, int ws, struct task_action *act)
 	case KC_NONE:
 	default:
 		break;
+	}
+	if (info && info->cgroup_oom) {
+		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);
+		act->has_reason = true;
+		act->reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_MEMORY;
+		snprintf(act->message, sizeof(act->message), "%s",
+			 info->oom_message ? info->oom_message : "memory limit exceeded");
+		task_action_label(act, "spex.oom", "cgroup");
+		return;
+	}
+	if (info && info->jvm_oom) {
+		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);
+		char prev[64];
+		snprintf(prev, sizeof(prev), "%.63s", act->message);
+		snprintf(act->message, sizeof(act->message),
+			 "Java heap exhausted (java.lang.OutOfMemoryError, %s); raise "
+			 "spark.executor.memory",
+			 prev);
+		task_action_label(act, "spex.oom", "java");
+		return;
 	}
 	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FINISHED);

@@ -41,6 +41,12 @@ struct task_sm {
 };
 
 #define TASK_NO_STATE (-1)
+#define TASK_MAX_LABELS 8
+
+struct task_label {
+	char key[40];
+	char value[192];
+};
 
 struct task_action {
 	int state;	      /* Mesos__V1__TaskState to send, or TASK_NO_STATE */
@@ -50,7 +56,24 @@ struct task_action {
 	bool sigterm;	      /* send SIGTERM to the whole task tree now */
 	bool sigkill;	      /* send SIGKILL to the whole task tree now */
 	int64_t timer_at_ns;  /* arm (or move) the kill timer to this time; 0 = no change */
+	struct task_label labels[TASK_MAX_LABELS]; /* TaskStatus.labels to attach */
+	int n_labels;
 };
+
+/* What is known about how the task ended, beyond its wait status. */
+struct exit_info {
+	bool cgroup_oom;	 /* the kernel OOM-killed in the task's memory cgroup */
+	const char *oom_message; /* the message for that case */
+	bool jvm_oom;		 /* the JVM ran out of heap (exit 52 / OutOfMemoryError) */
+};
+
+/* Add a label to act (dropped silently beyond TASK_MAX_LABELS). */
+void task_action_label(struct task_action *act, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* 1 if the JVM ended by OutOfMemoryError: Spark's exit code 52
+ * (SparkExitCode.OOM), or the error in the tail of its stderr. */
+int task_jvm_oom(int wait_status, const char *stderr_tail);
 
 /* Every input clears *act first and fills what the executor must do. */
 void task_sm_init(struct task_sm *sm, bool killing_cap);
@@ -66,8 +89,10 @@ void task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, i
 		  struct task_action *act);
 /* The kill timer fired at monotonic time now. */
 void task_sm_timer(struct task_sm *sm, int64_t now_ns, struct task_action *act);
-/* The task's process tree is gone; wait_status as from waitpid(). */
-void task_sm_exited(struct task_sm *sm, int wait_status, struct task_action *act);
+/* The task's process tree is gone; wait_status as from waitpid(). info may
+ * be NULL. A kill the framework asked for wins over every other cause. */
+void task_sm_exited(struct task_sm *sm, int wait_status, const struct exit_info *info,
+		    struct task_action *act);
 
 /* 1 for the states the agent treats as terminal (protobuf::isTerminalState). */
 int task_state_is_terminal(int state);

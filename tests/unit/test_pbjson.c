@@ -332,6 +332,33 @@ TEST(taskstatus_required_zero_and_uuid)
 	free(json);
 }
 
+TEST(print_invalid_utf8)
+{
+	Mesos__V1__TaskStatus st = MESOS__V1__TASK_STATUS__INIT;
+	Mesos__V1__TaskID tid = MESOS__V1__TASK_ID__INIT;
+	Mesos__V1__Label l = MESOS__V1__LABEL__INIT, *lp = &l;
+	Mesos__V1__Labels labels = MESOS__V1__LABELS__INIT;
+	ProtobufCMessage *back;
+	char *json;
+
+	tid.value = "1";
+	st.task_id = &tid;
+	st.state = MESOS__V1__TASK_STATE__TASK_FAILED;
+	st.message = "caf\xe9 \xc3\xa9\x01"; /* Latin-1 e-acute, then valid UTF-8 */
+	l.key = "k\xff";
+	labels.n_labels = 1;
+	labels.labels = &lp;
+	st.labels = &labels;
+	json = pbjson_print(&st.base, NULL);
+	CHECK(strstr(json, "\"message\":\"caf\xef\xbf\xbd \xc3\xa9\\u0001\"") != NULL);
+	CHECK(strstr(json, "\"key\":\"k\xef\xbf\xbd\"") != NULL);
+	back = parse(DESC_STATUS, json);
+	CHECK(back != NULL);
+	if (back)
+		protobuf_c_message_free_unpacked(back, NULL);
+	free(json);
+}
+
 TEST(encode_tree)
 {
 	Mesos__V1__DurationInfo d = MESOS__V1__DURATION_INFO__INIT;
@@ -356,7 +383,8 @@ TEST(encode_tree)
 	cJSON_Delete(j);
 	s.value = 0.1;
 	j = pbjson_encode(&s.base);
-	CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "value")));
+	CHECK(cJSON_IsRaw(cJSON_GetObjectItemCaseSensitive(j, "value")));
+	CHECK_EQ_STR(cJSON_GetObjectItemCaseSensitive(j, "value")->valuestring, "0.1");
 	cJSON_Delete(j);
 
 	j = pbjson_encode(NULL);
@@ -367,7 +395,16 @@ TEST(encode_tree)
 TEST(doubles)
 {
 	Mesos__V1__Value__Scalar *s;
-	const double vals[] = {0.1, -0.0, 1e300, 5e-324, 4505, 1.0 / 3, -2.5e-10};
+	const double vals[] = {0.1,
+	                       -0.0,
+	                       1e300,
+	                       5e-324,
+	                       4505,
+	                       1.0 / 3,
+	                       -2.5e-10,
+	                       4505.111111111111111,
+	                       2.2250738585072014e-308,
+	                       1.7976931348623157e308};
 	char *json;
 
 	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
@@ -687,6 +724,18 @@ TEST(syntax_and_limits)
 	CHECK(m != NULL);
 	if (m)
 		protobuf_c_message_free_unpacked(m, NULL);
+
+	/* A long field path is truncated, not overflowed. */
+	n = 0;
+	for (i = 0; i < 62; i++)
+		n += (size_t)sprintf(deep + n, "{\"value\":\"c%zu\",\"parent\":", i);
+	n += (size_t)sprintf(deep + n, "{\"valu\":\"leaf\"}");
+	for (i = 0; i < 62; i++)
+		deep[n++] = '}';
+	deep[n] = 0;
+	CHECK(strncmp(parse_err(&mesos__v1__container_id__descriptor, deep),
+	              "missing required field 'ContainerID.value' in 'parent.parent.", 61) == 0);
+	CHECK(strlen(errbuf) < sizeof(errbuf));
 	free(deep);
 
 	/* Too large. */
@@ -876,6 +925,7 @@ main(void)
 {
 	RUN(taskinfo_roundtrip);
 	RUN(taskstatus_required_zero_and_uuid);
+	RUN(print_invalid_utf8);
 	RUN(encode_tree);
 	RUN(doubles);
 	RUN(int64_as_string_and_number);

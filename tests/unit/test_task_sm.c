@@ -39,22 +39,22 @@ TEST(exit_mapping)
 	struct task_action a;
 
 	to_running(&sm, false);
-	task_sm_exited(&sm, EXITED(0), &a);
+	task_sm_exited(&sm, EXITED(0), NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FINISHED));
 	CHECK_EQ_STR(a.message, "Command exited with status 0");
 
 	to_running(&sm, false);
-	task_sm_exited(&sm, EXITED(52), &a);
+	task_sm_exited(&sm, EXITED(52), NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 	CHECK_EQ_STR(a.message, "Command exited with status 52");
 
 	to_running(&sm, false);
-	task_sm_exited(&sm, SIGKILL, &a);
+	task_sm_exited(&sm, SIGKILL, NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 	CHECK_EQ_STR(a.message, "Command terminated with signal SIGKILL");
 
 	to_running(&sm, false);
-	task_sm_exited(&sm, SIGSEGV | 0x80, &a);
+	task_sm_exited(&sm, SIGSEGV | 0x80, NULL, &a);
 	CHECK_EQ_STR(a.message, "Command terminated with signal SIGSEGV (core dumped)");
 }
 
@@ -63,9 +63,9 @@ TEST(exactly_one_terminal)
 	struct task_sm sm;
 	struct task_action a;
 	to_running(&sm, true);
-	task_sm_exited(&sm, EXITED(0), &a);
+	task_sm_exited(&sm, EXITED(0), NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FINISHED));
-	task_sm_exited(&sm, EXITED(1), &a);
+	task_sm_exited(&sm, EXITED(1), NULL, &a);
 	CHECK_EQ_INT(a.state, TASK_NO_STATE);
 	task_sm_kill(&sm, KC_KILL, SEC, 0, &a);
 	CHECK(a.state == TASK_NO_STATE && !a.sigterm && !a.sigkill);
@@ -90,7 +90,7 @@ TEST(kill_with_capability)
 	CHECK(!a.sigkill && a.timer_at_ns == 15 * SEC);
 	task_sm_timer(&sm, 15 * SEC, &a);
 	CHECK(a.sigkill);
-	task_sm_exited(&sm, SIGKILL, &a);
+	task_sm_exited(&sm, SIGKILL, NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_KILLED));
 }
 
@@ -102,7 +102,7 @@ TEST(kill_without_capability)
 	task_sm_kill(&sm, KC_KILL, SEC, 0, &a);
 	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no TASK_KILLING on the wire */
 	CHECK(a.sigterm);
-	task_sm_exited(&sm, EXITED(0), &a); /* exit code does not matter */
+	task_sm_exited(&sm, EXITED(0), NULL, &a); /* exit code does not matter */
 	CHECK_EQ_INT(a.state, S(TASK_KILLED));
 }
 
@@ -134,7 +134,7 @@ TEST(kill_before_exec_blocks_running)
 	CHECK_EQ_INT(a.state, S(TASK_KILLING));
 	task_sm_exec_ok(&sm, &a);
 	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no RUNNING after KILLING */
-	task_sm_exited(&sm, SIGTERM, &a);
+	task_sm_exited(&sm, SIGTERM, NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_KILLED));
 }
 
@@ -145,7 +145,7 @@ TEST(kill_in_new_is_ignored)
 	task_sm_init(&sm, true);
 	task_sm_kill(&sm, KC_KILL, SEC, 0, &a);
 	CHECK(a.state == TASK_NO_STATE && !a.sigterm);
-	task_sm_exited(&sm, 0, &a);
+	task_sm_exited(&sm, 0, NULL, &a);
 	CHECK_EQ_INT(a.state, TASK_NO_STATE);
 }
 
@@ -157,7 +157,7 @@ TEST(max_completion)
 	task_sm_kill(&sm, KC_MAX_COMPLETION, 0, 0, &a);
 	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no KILLING for max_completion_time */
 	CHECK(a.sigterm && a.sigkill);
-	task_sm_exited(&sm, SIGKILL, &a);
+	task_sm_exited(&sm, SIGKILL, NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 	CHECK(a.has_reason &&
 	      a.reason == MESOS__V1__TASK_STATUS__REASON__REASON_MAX_COMPLETION_TIME_REACHED);
@@ -169,11 +169,11 @@ TEST(shutdown_and_executor_kills)
 	struct task_action a;
 	to_running(&sm, false);
 	task_sm_kill(&sm, KC_SHUTDOWN, SEC, 0, &a);
-	task_sm_exited(&sm, EXITED(143), &a);
+	task_sm_exited(&sm, EXITED(143), NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_KILLED));
 	to_running(&sm, false);
 	task_sm_kill(&sm, KC_EXECUTOR, 0, 0, &a);
-	task_sm_exited(&sm, SIGKILL, &a);
+	task_sm_exited(&sm, SIGKILL, NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 }
 
@@ -186,7 +186,7 @@ TEST(exec_failed)
 	task_sm_exec_failed(&sm, 2, "/nonexistent", &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 	CHECK_EQ_STR(a.message, "Failed to execute '/nonexistent': No such file or directory");
-	task_sm_exited(&sm, EXITED(127), &a); /* the 127 exit that follows: nothing */
+	task_sm_exited(&sm, EXITED(127), NULL, &a); /* the 127 exit that follows: nothing */
 	CHECK_EQ_INT(a.state, TASK_NO_STATE);
 }
 
@@ -201,6 +201,49 @@ TEST(launch_failed)
 	CHECK(a.has_reason && a.reason == 21);
 	task_sm_launch_failed(&sm, 21, "again", &a);
 	CHECK_EQ_INT(a.state, TASK_NO_STATE);
+}
+
+TEST(oom_causes)
+{
+	struct task_sm sm;
+	struct task_action a;
+	struct exit_info cg = {.cgroup_oom = true, .oom_message = "memory limit 256 MiB exceeded"};
+	struct exit_info jvm = {.jvm_oom = true};
+
+	to_running(&sm, false);
+	task_sm_exited(&sm, SIGKILL, &cg, &a);
+	CHECK_EQ_INT(a.state, S(TASK_FAILED));
+	CHECK(a.has_reason &&
+	      a.reason == MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_MEMORY);
+	CHECK_EQ_STR(a.message, "memory limit 256 MiB exceeded");
+	CHECK(a.n_labels == 1 && strcmp(a.labels[0].value, "cgroup") == 0);
+
+	to_running(&sm, false);
+	task_sm_exited(&sm, EXITED(52), &jvm, &a);
+	CHECK_EQ_INT(a.state, S(TASK_FAILED));
+	CHECK(!a.has_reason);
+	CHECK(strstr(a.message, "java.lang.OutOfMemoryError") != NULL);
+	CHECK(strstr(a.message, "status 52") != NULL);
+
+	/* A kill the framework asked for wins over an OOM that raced it. */
+	to_running(&sm, false);
+	task_sm_kill(&sm, KC_KILL, SEC, 0, &a);
+	task_sm_exited(&sm, SIGKILL, &cg, &a);
+	CHECK_EQ_INT(a.state, S(TASK_KILLED));
+
+	CHECK(task_jvm_oom(EXITED(52), NULL));
+	CHECK(task_jvm_oom(EXITED(1), "x\nException in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n"));
+	CHECK(!task_jvm_oom(EXITED(0), "java.lang.OutOfMemoryError"));
+	CHECK(!task_jvm_oom(EXITED(1), "plain failure"));
+}
+
+TEST(labels_bounded)
+{
+	struct task_action a = {0};
+	for (int i = 0; i < 20; i++)
+		task_action_label(&a, "k", "%d", i);
+	CHECK_EQ_INT(a.n_labels, TASK_MAX_LABELS);
+	CHECK_EQ_STR(a.labels[TASK_MAX_LABELS - 1].value, "7");
 }
 
 TEST(terminal_set)
@@ -232,6 +275,8 @@ main(void)
 	RUN(shutdown_and_executor_kills);
 	RUN(exec_failed);
 	RUN(launch_failed);
+	RUN(oom_causes);
+	RUN(labels_bounded);
 	RUN(terminal_set);
 	return harness_done();
 }
