@@ -43,7 +43,8 @@ GEN_HDRS  := $(GEN_SRCS:.c=.h)
 # loop-free filesystem adapters (sandbox/, cgroup.c, which the unit tests
 # drive over temporary trees); linked into unit tests and fuzzers.
 FS_ADAPT_SRCS := executor/cgroup.c
-CORE_SRCS := $(sort $(wildcard executor/core/*.c) $(wildcard sandbox/*.c) $(FS_ADAPT_SRCS))
+SANDBOX_SRCS ?= $(wildcard sandbox/*.c)
+CORE_SRCS := $(sort $(wildcard executor/core/*.c) $(SANDBOX_SRCS) $(FS_ADAPT_SRCS))
 # Adapters that need the event loop or processes: session, tasks, main.
 ADAPT_SRCS := $(sort $(filter-out $(FS_ADAPT_SRCS),$(wildcard executor/*.c)))
 TOOL_SRCS  := $(sort $(wildcard tools/*.c))

@@ -511,8 +511,10 @@ cgroup_task_create(struct cgroup_manager *m, const char *task_id, const struct c
 	t->m = m;
 	t->oom_fd = t->oom_aux_fd = -1;
 
+	/* Unique per executor: without per-container cgroups (posix isolation)
+	 * executors share a parent, and Spark's task ids repeat across apps. */
 	_cleanup_free_ char *safe = sanitize(task_id);
-	_cleanup_free_ char *leaf = xasprintf("spex-task-%s", safe);
+	_cleanup_free_ char *leaf = xasprintf("spex-%d-%s", (int)getpid(), safe);
 	task_paths(t, leaf);
 	size_t n = m->version == CGV_V2 ? cg_v2_writes(lim, w) : cg_v1_writes(lim, w);
 	if (m->version == CGV_V2 && v2_prepare_parent(m, lim, err) < 0)

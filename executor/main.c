@@ -95,9 +95,14 @@ shutdown_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	log_error("exit", "reason=\"shutdown grace period over\" live_tasks=%zu", tasks_live(ex));
 	/* Last resort: every task-init group gets SIGKILL before we go. */
-	for (struct task *t = ex->tasks; t; t = t->next)
-		if (t->running && t->ti.pid > 0)
-			kill(-t->ti.pid, SIGKILL);
+	for (struct task *t = ex->tasks; t; t = t->next) {
+		if (!t->running)
+			continue;
+		if (t->ti.ctl_fd >= 0)
+			taskinit_command(&t->ti, 'K');
+		if (t->cmd_pid > 0)
+			kill(-t->cmd_pid, SIGKILL);
+	}
 	loop_exit(ex, ex->giving_up ? 1 : 0);
 }
 

@@ -26,16 +26,25 @@ report(char type, int32_t value, int32_t pid)
 	(void)write_all(TI_REPORT, &r, sizeof(r));
 }
 
-/* Signal every process of our tree except ourselves: the process group first
- * (cheap, catches the common case), then every descendant found in /proc
- * (catches those that changed group or session). */
+/* The signal the kernel sends task-init when the executor dies
+ * (PR_SET_PDEATHSIG). A real-time signal nobody else sends, so that an
+ * operator's SIGTERM is never mistaken for the executor's death. */
+#define SIG_PARENT_DIED (SIGRTMIN + 1)
+
+static pid_t command_pgrp; /* the command leads its own process group */
+
+/* Signal every process of our tree except ourselves: the command's process
+ * group first (cheap, catches the common case), then every descendant found
+ * in /proc (catches those that changed group or session). task-init is in a
+ * group of its own, so it never signals itself. */
 static void
 signal_tree(int sig)
 {
 	size_t n = 0;
 	pid_t self = getpid();
 
-	kill(-self, sig);
+	if (command_pgrp > 0)
+		kill(-command_pgrp, sig);
 	struct proc_entry *ents = proc_scan(&n);
 	if (!ents)
 		return;
@@ -64,6 +73,9 @@ exec_command(const struct taskinit_opts *o, int exec_fd)
 	sigset_t none;
 	int err = ENOENT;
 
+	/* Its own process group, inside task-init's session: group kills then
+	 * reach the whole command and never task-init. */
+	setpgid(0, 0);
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
@@ -135,7 +147,7 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 
 	setsid();
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_PDEATHSIG, SIG_PARENT_DIED);
 	prctl(PR_SET_NAME, "spex-task-init");
 	if (getppid() != parent) /* the executor died before PDEATHSIG was armed */
 		_exit(1);
@@ -146,6 +158,7 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIG_PARENT_DIED);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	int cg_err = join_cgroups(o->cgroup_procs);
@@ -166,6 +179,10 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 		close(pipefd[0]);
 		exec_command(o, pipefd[1]);
 	}
+	/* Also from this side, so that no signal_tree() can miss it (race with
+	 * the child's own setpgid). */
+	setpgid(child, child);
+	command_pgrp = child;
 	close(pipefd[1]);
 	int msg[2] = {0, 0};
 	ssize_t r;
@@ -188,10 +205,12 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 		if (pf[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo != SIGCHLD) {
-					/* PDEATHSIG or a stray signal: treat as orphaned. */
-					orphaned = 1;
+				if ((int)si.ssi_signo == SIG_PARENT_DIED) {
+					orphaned = 1; /* the executor is gone */
 					killing = 1;
+				} else if (si.ssi_signo != SIGCHLD) {
+					/* Someone asked us to stop: pass it on, gracefully. */
+					signal_tree(SIGTERM);
 				}
 			}
 		}

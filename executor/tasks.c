@@ -90,8 +90,8 @@ apply(struct task *t, const struct task_action *act)
 	if (act->sigkill) {
 		if (t->ti.ctl_fd >= 0 && taskinit_command(&t->ti, 'K') == 0)
 			log_info("kill", "task=%s signal=SIGKILL", LOGQ(t->id));
-		else if (t->ti.pid > 0 && !t->ti_reaped)
-			kill(-t->ti.pid, SIGKILL); /* task-init unreachable: its group */
+		else if (t->cmd_pid > 0)
+			kill(-t->cmd_pid, SIGKILL); /* task-init unreachable: the command's group */
 	}
 	if (act->timer_at_ns && t->kill_timer) {
 		int64_t d = act->timer_at_ns - now_mono_ns();
@@ -173,7 +173,8 @@ task_finish(struct task *t)
 	if (!t->have_exit) {
 		/* task-init itself died (it never does on its own): report what
 		 * we know, and make sure its group is gone. */
-		kill(-t->ti.pid, SIGKILL);
+		if (t->cmd_pid > 0)
+			kill(-t->cmd_pid, SIGKILL);
 		status = t->ti_status;
 		log_error("task_init_lost", "task=%s wait_status=%d", LOGQ(t->id), status);
 	}

@@ -17,11 +17,24 @@
 
 static char root[256];
 
+/* Paths in the tests say PID where the executor puts its pid. */
+static void
+path_of(char *p, size_t n, const char *rel)
+{
+	char r[200];
+	const char *at = strstr(rel, "PID");
+	if (at)
+		snprintf(r, sizeof(r), "%.*s%d%s", (int)(at - rel), rel, (int)getpid(), at + 3);
+	else
+		snprintf(r, sizeof(r), "%s", rel);
+	snprintf(p, n, "%s/%s", root, r);
+}
+
 static void
 put(const char *rel, const char *content)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	path_of(p, sizeof(p), rel);
 	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
 		perror(p);
@@ -36,7 +49,7 @@ static void
 dir(const char *rel)
 {
 	char p[512];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	path_of(p, sizeof(p), rel);
 	mkdir(p, 0755);
 }
 
@@ -45,7 +58,7 @@ get(const char *rel)
 {
 	static char buf[256];
 	char p[512];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	path_of(p, sizeof(p), rel);
 	int fd = open(p, O_RDONLY);
 	buf[0] = '\0';
 	if (fd < 0)
@@ -247,26 +260,26 @@ v1_tree(void)
 	dir("memory/exec");
 	/* The kernel populates a new cgroup with its files; the fake tree is
 	 * given them up front (mkdir of an existing directory is fine). */
-	dir("memory/exec/spex-task-t_1");
-	dir("cpu/spex-task-t_1");
-	dir("cpuacct/spex-task-t_1");
-	dir("pids/spex-task-t_1");
-	const char *files[] = {"memory/exec/spex-task-t_1/memory.limit_in_bytes",
-			       "memory/exec/spex-task-t_1/memory.soft_limit_in_bytes",
-			       "memory/exec/spex-task-t_1/cgroup.procs",
-			       "memory/exec/spex-task-t_1/cgroup.event_control",
-			       "cpu/spex-task-t_1/cpu.shares",
-			       "cpu/spex-task-t_1/cgroup.procs",
-			       "cpuacct/spex-task-t_1/cgroup.procs",
-			       "pids/spex-task-t_1/pids.max",
-			       "pids/spex-task-t_1/cgroup.procs"};
+	dir("memory/exec/spex-PID-t_1");
+	dir("cpu/spex-PID-t_1");
+	dir("cpuacct/spex-PID-t_1");
+	dir("pids/spex-PID-t_1");
+	const char *files[] = {"memory/exec/spex-PID-t_1/memory.limit_in_bytes",
+			       "memory/exec/spex-PID-t_1/memory.soft_limit_in_bytes",
+			       "memory/exec/spex-PID-t_1/cgroup.procs",
+			       "memory/exec/spex-PID-t_1/cgroup.event_control",
+			       "cpu/spex-PID-t_1/cpu.shares",
+			       "cpu/spex-PID-t_1/cgroup.procs",
+			       "cpuacct/spex-PID-t_1/cgroup.procs",
+			       "pids/spex-PID-t_1/pids.max",
+			       "pids/spex-PID-t_1/cgroup.procs"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		put(files[i], "");
-	put("memory/exec/spex-task-t_1/memory.oom_control",
+	put("memory/exec/spex-PID-t_1/memory.oom_control",
 	    "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n");
-	put("memory/exec/spex-task-t_1/memory.max_usage_in_bytes", "1048576\n");
-	put("memory/exec/spex-task-t_1/memory.usage_in_bytes", "524288\n");
-	put("cpuacct/spex-task-t_1/cpuacct.usage", "123456789\n");
+	put("memory/exec/spex-PID-t_1/memory.max_usage_in_bytes", "1048576\n");
+	put("memory/exec/spex-PID-t_1/memory.usage_in_bytes", "524288\n");
+	put("cpuacct/spex-PID-t_1/cpuacct.usage", "123456789\n");
 }
 
 static struct cgroup_config
@@ -286,7 +299,9 @@ static void
 unlink_files(const char *reldir)
 {
 	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "find '%s/%s' -maxdepth 1 -type f -delete", root, reldir);
+	char p[512];
+	path_of(p, sizeof(p), reldir);
+	snprintf(cmd, sizeof(cmd), "find '%s' -maxdepth 1 -type f -delete", p);
 	if (system(cmd) != 0)
 		printf("  %s failed\n", cmd);
 }
@@ -311,19 +326,21 @@ TEST(v1_fake_tree)
 	struct task_cgroup *t = cgroup_task_create(m, "t/1", &l, &err);
 	CHECK(t != NULL);
 	if (t) {
-		CHECK_EQ_STR(get("cpu/spex-task-t_1/cpu.shares"), "2048");
-		CHECK_EQ_STR(get("memory/exec/spex-task-t_1/memory.limit_in_bytes"), "4723834880");
-		CHECK_EQ_STR(get("memory/exec/spex-task-t_1/memory.soft_limit_in_bytes"),
+		CHECK_EQ_STR(get("cpu/spex-PID-t_1/cpu.shares"), "2048");
+		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.limit_in_bytes"), "4723834880");
+		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.soft_limit_in_bytes"),
 			     "4723834880");
-		CHECK_EQ_STR(get("pids/spex-task-t_1/pids.max"), "64");
+		CHECK_EQ_STR(get("pids/spex-PID-t_1/pids.max"), "64");
 		/* memsw not asked for, and absent: untouched. */
-		CHECK_EQ_STR(get("memory/exec/spex-task-t_1/memory.memsw.limit_in_bytes"),
+		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.memsw.limit_in_bytes"),
 			     "(missing)");
 		int np = 0;
 		for (char *const *p = cgroup_task_procs_files(t); *p; p++)
 			np++;
 		CHECK_EQ_INT(np, 4);
-		CHECK(strstr(cgroup_task_path(t), "memory/exec/spex-task-t_1") != NULL);
+		char want[64];
+		snprintf(want, sizeof(want), "memory/exec/spex-%d-t_1", (int)getpid());
+		CHECK(strstr(cgroup_task_path(t), want) != NULL);
 
 		struct cg_usage u;
 		CHECK_EQ_INT(cgroup_task_usage(t, &u), 0);
@@ -332,14 +349,14 @@ TEST(v1_fake_tree)
 		uint64_t kills = 9;
 		CHECK_EQ_INT(cgroup_task_oom_kills(t, &kills), 0);
 		CHECK_EQ_INT(kills, 0);
-		put("memory/exec/spex-task-t_1/memory.oom_control",
+		put("memory/exec/spex-PID-t_1/memory.oom_control",
 		    "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
 		CHECK_EQ_INT(cgroup_task_oom_kills(t, &kills), 0);
 		CHECK_EQ_INT(kills, 1);
 		/* The eventfd registration goes to cgroup.event_control. */
 		int fd = cgroup_task_oom_fd(t, &err);
 		CHECK(fd >= 0);
-		CHECK(strchr(get("memory/exec/spex-task-t_1/cgroup.event_control"), ' ') != NULL);
+		CHECK(strchr(get("memory/exec/spex-PID-t_1/cgroup.event_control"), ' ') != NULL);
 
 		/* A live process listed in the cgroup: destroy kills it and refuses. */
 		pid_t child = fork();
@@ -349,7 +366,7 @@ TEST(v1_fake_tree)
 		}
 		char pid[16];
 		snprintf(pid, sizeof(pid), "%d\n", (int)child);
-		put("pids/spex-task-t_1/cgroup.procs", pid);
+		put("pids/spex-PID-t_1/cgroup.procs", pid);
 		CHECK_EQ_INT(cgroup_task_destroy(t, &err), -1);
 		CHECK(strstr(spx_error_msg(&err), "still has processes") != NULL);
 		spx_error_clear(&err);
@@ -358,14 +375,14 @@ TEST(v1_fake_tree)
 		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 
 		/* Empty (the fake kernel "removes" its files): destroy removes the dirs. */
-		unlink_files("memory/exec/spex-task-t_1");
-		unlink_files("cpu/spex-task-t_1");
-		unlink_files("cpuacct/spex-task-t_1");
-		unlink_files("pids/spex-task-t_1");
+		unlink_files("memory/exec/spex-PID-t_1");
+		unlink_files("cpu/spex-PID-t_1");
+		unlink_files("cpuacct/spex-PID-t_1");
+		unlink_files("pids/spex-PID-t_1");
 		CHECK_EQ_INT(cgroup_task_destroy(t, &err), 0);
-		CHECK_EQ_STR(get("memory/exec/spex-task-t_1/cgroup.procs"), "(missing)");
+		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/cgroup.procs"), "(missing)");
 		char p[512];
-		snprintf(p, sizeof(p), "%s/memory/exec/spex-task-t_1", root);
+		path_of(p, sizeof(p), "memory/exec/spex-PID-t_1");
 		CHECK(access(p, F_OK) < 0);
 		cgroup_task_free(t);
 	}
@@ -379,14 +396,14 @@ TEST(v1_memsw_when_asked)
 	struct cg_settings s = {.limit_swap = true};
 	struct cg_limits l;
 	v1_tree();
-	put("memory/exec/spex-task-t_1/memory.memsw.limit_in_bytes", "");
+	put("memory/exec/spex-PID-t_1/memory.memsw.limit_in_bytes", "");
 	struct cgroup_config c = fake_config(1, "4:memory:/exec\n3:pids:/\n2:cpu:/\n1:cpuacct:/\n");
 	struct cgroup_manager *m = cgroup_manager_new(&c, &err);
 	spark_limits(&l, &s);
 	struct task_cgroup *t = m ? cgroup_task_create(m, "t_1", &l, &err) : NULL;
 	CHECK(t != NULL);
-	CHECK_EQ_STR(get("memory/exec/spex-task-t_1/memory.memsw.limit_in_bytes"), "4723834880");
-	CHECK_EQ_STR(get("pids/spex-task-t_1/pids.max"), ""); /* no pids limit asked */
+	CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.memsw.limit_in_bytes"), "4723834880");
+	CHECK_EQ_STR(get("pids/spex-PID-t_1/pids.max"), ""); /* no pids limit asked */
 	cgroup_task_free(t);
 	cgroup_manager_free(m);
 	cleanup_root();
@@ -404,17 +421,17 @@ TEST(v2_fake_tree)
 	put("exec/cgroup.procs", "4242\n"); /* the executor itself lives here */
 	dir("exec/spex-executor");
 	put("exec/spex-executor/cgroup.procs", "");
-	dir("exec/spex-task-t1");
+	dir("exec/spex-PID-t1");
 	const char *files[] = {"cpu.weight", "cpu.max", "memory.max", "memory.low", "pids.max",
 			       "cgroup.procs"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char rel[128];
-		snprintf(rel, sizeof(rel), "exec/spex-task-t1/%s", files[i]);
+		snprintf(rel, sizeof(rel), "exec/spex-PID-t1/%s", files[i]);
 		put(rel, "");
 	}
-	put("exec/spex-task-t1/memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
-	put("exec/spex-task-t1/memory.current", "2048\n");
-	put("exec/spex-task-t1/cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
+	put("exec/spex-PID-t1/memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n");
+	put("exec/spex-PID-t1/memory.current", "2048\n");
+	put("exec/spex-PID-t1/cpu.stat", "usage_usec 1500\nuser_usec 1000\n");
 
 	struct cgroup_config c = fake_config(2, "0::/exec\n");
 	struct cgroup_manager *m = cgroup_manager_new(&c, &err);
@@ -434,11 +451,11 @@ TEST(v2_fake_tree)
 		/* The executor moved into its leaf, then the controllers were enabled. */
 		CHECK_EQ_STR(get("exec/spex-executor/cgroup.procs"), me);
 		CHECK_EQ_STR(get("exec/cgroup.subtree_control"), "+cpu +memory +pids");
-		CHECK_EQ_STR(get("exec/spex-task-t1/cpu.weight"), "200");
-		CHECK_EQ_STR(get("exec/spex-task-t1/cpu.max"), "200000 100000");
-		CHECK_EQ_STR(get("exec/spex-task-t1/memory.max"), "4723834880");
-		CHECK_EQ_STR(get("exec/spex-task-t1/memory.low"), "4723834880");
-		CHECK_EQ_STR(get("exec/spex-task-t1/pids.max"), "4096");
+		CHECK_EQ_STR(get("exec/spex-PID-t1/cpu.weight"), "200");
+		CHECK_EQ_STR(get("exec/spex-PID-t1/cpu.max"), "200000 100000");
+		CHECK_EQ_STR(get("exec/spex-PID-t1/memory.max"), "4723834880");
+		CHECK_EQ_STR(get("exec/spex-PID-t1/memory.low"), "4723834880");
+		CHECK_EQ_STR(get("exec/spex-PID-t1/pids.max"), "4096");
 		uint64_t kills = 0;
 		CHECK_EQ_INT(cgroup_task_oom_kills(t, &kills), 0);
 		CHECK_EQ_INT(kills, 1);
@@ -448,18 +465,18 @@ TEST(v2_fake_tree)
 		CHECK(u.has_cpu && u.cpu_ns == 1500000);
 		int fd = cgroup_task_oom_fd(t, &err); /* inotify on memory.events */
 		CHECK(fd >= 0);
-		put("exec/spex-task-t1/memory.events", "oom 2\noom_kill 2\n");
+		put("exec/spex-PID-t1/memory.events", "oom 2\noom_kill 2\n");
 		char buf[512];
 		CHECK(read(fd, buf, sizeof(buf)) > 0); /* the watch fired */
 		cgroup_task_free(t);
 	}
 	/* A second task: the subtree is already enabled; nothing more is written. */
 	put("exec/cgroup.subtree_control", "io cpu memory pids\n");
-	dir("exec/spex-task-t2");
+	dir("exec/spex-PID-t2");
 	const char *f2[] = {"cpu.weight", "cpu.max", "memory.max", "memory.low", "pids.max"};
 	for (size_t i = 0; i < sizeof(f2) / sizeof(f2[0]); i++) {
 		char rel[128];
-		snprintf(rel, sizeof(rel), "exec/spex-task-t2/%s", f2[i]);
+		snprintf(rel, sizeof(rel), "exec/spex-PID-t2/%s", f2[i]);
 		put(rel, "");
 	}
 	t = cgroup_task_create(m, "t2", &l, &err);
@@ -490,14 +507,14 @@ TEST(unavailable_and_failing)
 	spx_error_clear(&err);
 	/* Creation fails (a file where the group should go): error, nothing left. */
 	dir("memory");
-	put("memory/spex-task-x", "not a directory");
+	put("memory/spex-PID-x", "not a directory");
 	c = fake_config(1, "4:memory:/\n");
 	struct cgroup_manager *m = cgroup_manager_new(&c, &err);
 	CHECK(m != NULL);
 	spark_limits(&l, &s);
 	struct task_cgroup *t = m ? cgroup_task_create(m, "x", &l, &err) : NULL;
 	CHECK(t == NULL);
-	CHECK(strstr(spx_error_msg(&err), "spex-task-x") != NULL);
+	CHECK(strstr(spx_error_msg(&err), "Not a directory") != NULL);
 	spx_error_clear(&err);
 	cgroup_manager_free(m);
 	/* Settings. */
