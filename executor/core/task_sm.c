@@ -193,12 +193,10 @@ task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct 
 	}
 	if (info && info->jvm_oom) {
 		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);
-		char prev[64];
-		snprintf(prev, sizeof(prev), "%.63s", act->message);
-		snprintf(act->message, sizeof(act->message),
-			 "Java heap exhausted (java.lang.OutOfMemoryError, %s); raise "
-			 "spark.executor.memory",
-			 prev);
+		size_t len = strlen(act->message);
+		snprintf(act->message + len, sizeof(act->message) - len,
+			 ": Java heap exhausted (java.lang.OutOfMemoryError); raise "
+			 "spark.executor.memory");
 		task_action_label(act, "spex.oom", "java");
 		return;
 	}

@@ -222,8 +222,8 @@ TEST(oom_causes)
 	task_sm_exited(&sm, EXITED(52), &jvm, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 	CHECK(!a.has_reason);
-	CHECK(strstr(a.message, "java.lang.OutOfMemoryError") != NULL);
-	CHECK(strstr(a.message, "status 52") != NULL);
+	CHECK_EQ_STR(a.message, "Command exited with status 52: Java heap exhausted "
+				"(java.lang.OutOfMemoryError); raise spark.executor.memory");
 
 	/* A kill the framework asked for wins over an OOM that raced it. */
 	to_running(&sm, false);
