@@ -344,6 +344,14 @@ cg_oom_message(uint64_t limit, uint64_t peak, const char *heap, char *out, size_
 			 (unsigned long long)((limit - heap_bytes) / mib));
 		return;
 	}
+	if (heap && cg_parse_java_size(heap, &heap_bytes) == 0) {
+		snprintf(out, n,
+			 "memory limit %llu MiB exceeded (peak %llu MiB); the heap alone (-Xmx %s) is "
+			 "not below the limit: the task's mem must cover spark.executor.memory plus "
+			 "spark.executor.memoryOverhead",
+			 (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap);
+		return;
+	}
 	snprintf(out, n,
 		 "memory limit %llu MiB exceeded (peak %llu MiB); raise spark.executor.memory or "
 		 "spark.executor.memoryOverhead",

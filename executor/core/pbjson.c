@@ -1316,7 +1316,10 @@ pbjson_parse_double(struct pbjson_parser *p, int is_float, double *out)
 	}
 	errno = 0;
 	d = strtod(txt, NULL);
-	if (isinf(d) || (is_float && fabs(d) > FLT_MAX))
+	/* A float field takes what rounds to a finite float: below FLT_MAX plus
+	 * half an ulp (the shortest text for FLT_MAX, 3.4028235e+38, is above
+	 * FLT_MAX itself). */
+	if (isinf(d) || (is_float && fabs(d) >= 0x1.ffffffp+127))
 		return pbjson_fail_field(p, "number out of range");
 	*out = d;
 	return 0;
@@ -1413,7 +1416,9 @@ pbjson_parse_single(struct pbjson_parser *p, const ProtobufCFieldDescriptor *f,
 		if (pbjson_parse_double(p, f->type == PROTOBUF_C_TYPE_FLOAT, &d) < 0)
 			return -1;
 		if (f->type == PROTOBUF_C_TYPE_FLOAT) {
-			float fl = (float)d;
+			/* Rounds to +-FLT_MAX; (float)d would be undefined. */
+			float fl = isfinite(d) && fabs(d) > FLT_MAX ? (d > 0 ? FLT_MAX : -FLT_MAX)
+			                                            : (float)d;
 			uint32_t bits;
 			memcpy(&bits, &fl, 4);
 			pbjson_put_tag(out, f->id, PBJSON_WT_FIXED32);

@@ -3,7 +3,9 @@
  */
 #include "harness.h"
 
+#include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -920,6 +922,295 @@ TEST(fixture_taskstatus_cases)
 	free(text);
 }
 
+/*
+ * A hand-built descriptor for the field types and shapes spex's protos do not
+ * use (sint, fixed, sfixed, float, uint32, integer and bool map keys, a
+ * oneof, a proto3 field), so the generic code paths are exercised too. Field
+ * names sort in id order, so fields_sorted_by_name is the identity.
+ */
+typedef struct {
+	ProtobufCMessage base;
+	protobuf_c_boolean has_key;
+	int64_t key;
+	char *value;
+} KImapEntry;
+
+typedef struct {
+	ProtobufCMessage base;
+	protobuf_c_boolean has_key;
+	protobuf_c_boolean key;
+	protobuf_c_boolean has_value;
+	int32_t value;
+} KBmapEntry;
+
+typedef struct {
+	ProtobufCMessage base;
+	protobuf_c_boolean has_s32;
+	int32_t s32;
+	protobuf_c_boolean has_s64;
+	int64_t s64;
+	protobuf_c_boolean has_f32;
+	uint32_t f32;
+	protobuf_c_boolean has_f64;
+	uint64_t f64;
+	protobuf_c_boolean has_sf32;
+	int32_t sf32;
+	protobuf_c_boolean has_sf64;
+	int64_t sf64;
+	protobuf_c_boolean has_fl;
+	float fl;
+	protobuf_c_boolean has_u32;
+	uint32_t u32;
+	size_t n_rs32;
+	int32_t *rs32;
+	size_t n_rfl;
+	float *rfl;
+	size_t n_rb;
+	protobuf_c_boolean *rb;
+	size_t n_imap;
+	KImapEntry **imap;
+	size_t n_bmap;
+	KBmapEntry **bmap;
+	uint32_t choice_case;
+	union {
+		char *oa;
+		int32_t ob;
+	} choice;
+	int32_t p3;
+} Kitchen;
+
+static const unsigned k_identity[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const ProtobufCIntRange k_ranges2[] = {{1, 0}, {0, 2}};
+static const ProtobufCIntRange k_ranges16[] = {{1, 0}, {0, 16}};
+
+#define KF(nm, num, lab, typ, st, q, member)                                                       \
+	{                                                                                          \
+		.name = nm, .id = num, .label = PROTOBUF_C_LABEL_##lab,                            \
+		.type = PROTOBUF_C_TYPE_##typ, .quantifier_offset = q,                             \
+		.offset = offsetof(st, member)                                                     \
+	}
+
+static const ProtobufCFieldDescriptor k_imap_fields[] = {
+    KF("key", 1, OPTIONAL, SINT64, KImapEntry, offsetof(KImapEntry, has_key), key),
+    KF("value", 2, OPTIONAL, STRING, KImapEntry, 0, value),
+};
+static const ProtobufCMessageDescriptor k_imap_desc = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                       "test.Kitchen.LImapEntry",
+                                                       "LImapEntry",
+                                                       "KImapEntry",
+                                                       "test",
+                                                       sizeof(KImapEntry),
+                                                       2,
+                                                       k_imap_fields,
+                                                       k_identity,
+                                                       1,
+                                                       k_ranges2,
+                                                       NULL,
+                                                       NULL,
+                                                       NULL,
+                                                       NULL};
+
+static const ProtobufCFieldDescriptor k_bmap_fields[] = {
+    KF("key", 1, OPTIONAL, BOOL, KBmapEntry, offsetof(KBmapEntry, has_key), key),
+    KF("value", 2, OPTIONAL, INT32, KBmapEntry, offsetof(KBmapEntry, has_value), value),
+};
+static const ProtobufCMessageDescriptor k_bmap_desc = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                       "test.Kitchen.MBmapEntry",
+                                                       "MBmapEntry",
+                                                       "KBmapEntry",
+                                                       "test",
+                                                       sizeof(KBmapEntry),
+                                                       2,
+                                                       k_bmap_fields,
+                                                       k_identity,
+                                                       1,
+                                                       k_ranges2,
+                                                       NULL,
+                                                       NULL,
+                                                       NULL,
+                                                       NULL};
+
+static const ProtobufCFieldDescriptor k_fields[] = {
+    KF("a_s32", 1, OPTIONAL, SINT32, Kitchen, offsetof(Kitchen, has_s32), s32),
+    KF("b_s64", 2, OPTIONAL, SINT64, Kitchen, offsetof(Kitchen, has_s64), s64),
+    KF("c_f32", 3, OPTIONAL, FIXED32, Kitchen, offsetof(Kitchen, has_f32), f32),
+    KF("d_f64", 4, OPTIONAL, FIXED64, Kitchen, offsetof(Kitchen, has_f64), f64),
+    KF("e_sf32", 5, OPTIONAL, SFIXED32, Kitchen, offsetof(Kitchen, has_sf32), sf32),
+    KF("f_sf64", 6, OPTIONAL, SFIXED64, Kitchen, offsetof(Kitchen, has_sf64), sf64),
+    KF("g_fl", 7, OPTIONAL, FLOAT, Kitchen, offsetof(Kitchen, has_fl), fl),
+    KF("h_u32", 8, OPTIONAL, UINT32, Kitchen, offsetof(Kitchen, has_u32), u32),
+    KF("i_rs32", 9, REPEATED, SINT32, Kitchen, offsetof(Kitchen, n_rs32), rs32),
+    KF("j_rfl", 10, REPEATED, FLOAT, Kitchen, offsetof(Kitchen, n_rfl), rfl),
+    KF("k_rb", 11, REPEATED, BOOL, Kitchen, offsetof(Kitchen, n_rb), rb),
+    {.name = "l_imap",
+     .id = 12,
+     .label = PROTOBUF_C_LABEL_REPEATED,
+     .type = PROTOBUF_C_TYPE_MESSAGE,
+     .quantifier_offset = offsetof(Kitchen, n_imap),
+     .offset = offsetof(Kitchen, imap),
+     .descriptor = &k_imap_desc},
+    {.name = "m_bmap",
+     .id = 13,
+     .label = PROTOBUF_C_LABEL_REPEATED,
+     .type = PROTOBUF_C_TYPE_MESSAGE,
+     .quantifier_offset = offsetof(Kitchen, n_bmap),
+     .offset = offsetof(Kitchen, bmap),
+     .descriptor = &k_bmap_desc},
+    {.name = "n_oa",
+     .id = 14,
+     .label = PROTOBUF_C_LABEL_OPTIONAL,
+     .type = PROTOBUF_C_TYPE_STRING,
+     .quantifier_offset = offsetof(Kitchen, choice_case),
+     .offset = offsetof(Kitchen, choice.oa),
+     .flags = PROTOBUF_C_FIELD_FLAG_ONEOF},
+    {.name = "o_ob",
+     .id = 15,
+     .label = PROTOBUF_C_LABEL_OPTIONAL,
+     .type = PROTOBUF_C_TYPE_INT32,
+     .quantifier_offset = offsetof(Kitchen, choice_case),
+     .offset = offsetof(Kitchen, choice.ob),
+     .flags = PROTOBUF_C_FIELD_FLAG_ONEOF},
+    KF("p_p3", 16, NONE, INT32, Kitchen, 0, p3),
+};
+static const ProtobufCMessageDescriptor k_desc = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+                                                  "test.Kitchen",
+                                                  "Kitchen",
+                                                  "Kitchen",
+                                                  "test",
+                                                  sizeof(Kitchen),
+                                                  16,
+                                                  k_fields,
+                                                  k_identity,
+                                                  1,
+                                                  k_ranges16,
+                                                  NULL,
+                                                  NULL,
+                                                  NULL,
+                                                  NULL};
+
+TEST(generic_types)
+{
+	int32_t rs32[] = {-1, 0, INT32_MAX, INT32_MIN};
+	float rfl[] = {1.5f, -0.0f, 3.4028235e38f, 0.1f};
+	protobuf_c_boolean rb[] = {1, 0};
+	KImapEntry ie1 = {
+	    .base = {.descriptor = &k_imap_desc}, .has_key = 1, .key = -7, .value = "neg"};
+	KImapEntry ie2 = {.base = {.descriptor = &k_imap_desc},
+	                  .has_key = 1,
+	                  .key = 9007199254740993LL,
+	                  .value = "big"};
+	KImapEntry *imap[] = {&ie1, &ie2};
+	KBmapEntry be = {.base = {.descriptor = &k_bmap_desc},
+	                 .has_key = 1,
+	                 .key = 1,
+	                 .has_value = 1,
+	                 .value = -1};
+	KBmapEntry *bmap[] = {&be};
+	Kitchen k = {.base = {.descriptor = &k_desc}};
+	ProtobufCMessage *back;
+	char *json, *json2;
+
+	k.has_s32 = 1;
+	k.s32 = INT32_MIN;
+	k.has_s64 = 1;
+	k.s64 = INT64_MIN;
+	k.has_f32 = 1;
+	k.f32 = UINT32_MAX;
+	k.has_f64 = 1;
+	k.f64 = UINT64_MAX;
+	k.has_sf32 = 1;
+	k.sf32 = -5;
+	k.has_sf64 = 1;
+	k.sf64 = INT64_MIN + 1;
+	k.has_fl = 1;
+	k.fl = 0.1f;
+	k.has_u32 = 1;
+	k.u32 = 4000000000u;
+	k.n_rs32 = 4;
+	k.rs32 = rs32;
+	k.n_rfl = 4;
+	k.rfl = rfl;
+	k.n_rb = 2;
+	k.rb = rb;
+	k.n_imap = 2;
+	k.imap = imap;
+	k.n_bmap = 1;
+	k.bmap = bmap;
+	k.choice_case = 15;
+	k.choice.ob = 42;
+	k.p3 = 0; /* proto3 zero: not printed */
+
+	json = pbjson_print(&k.base, NULL);
+	CHECK_EQ_STR(json,
+	             "{\"a_s32\":-2147483648,\"b_s64\":-9223372036854775808,\"c_f32\":"
+	             "4294967295,\"d_f64\":18446744073709551615,\"e_sf32\":-5,\"f_sf64\":"
+	             "-9223372036854775807,\"g_fl\":0.1,\"h_u32\":4000000000,\"i_rs32\":[-1,0,"
+	             "2147483647,-2147483648],\"j_rfl\":[1.5,-0,3.4028235e+38,0.1],\"k_rb\":["
+	             "true,false],\"l_imap\":{\"-7\":\"neg\",\"9007199254740993\":\"big\"},"
+	             "\"m_bmap\":{\"true\":-1},\"o_ob\":42}");
+	back = parse(&k_desc, json);
+	CHECK(back != NULL);
+	if (!back) {
+		printf("  %s\n", errbuf);
+	} else {
+		Kitchen *k2 = (Kitchen *)back;
+		CHECK(same_packed(&k.base, back));
+		CHECK(k2->s64 == INT64_MIN && k2->f64 == UINT64_MAX && k2->fl == 0.1f);
+		CHECK(k2->imap[1]->key == 9007199254740993LL);
+		CHECK(signbit(k2->rfl[1]));
+		json2 = pbjson_print(back, NULL);
+		CHECK_EQ_STR(json2, json);
+		free(json2);
+		protobuf_c_message_free_unpacked(back, NULL);
+	}
+	free(json);
+
+	k.p3 = 3;
+	k.choice_case = 14;
+	k.choice.oa = "x";
+	json = pbjson_print(&k.base, NULL);
+	CHECK(strstr(json, "\"n_oa\":\"x\",\"p_p3\":3}") != NULL);
+	CHECK(strstr(json, "o_ob") == NULL);
+	free(json);
+
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"a_s32\":2147483648}"),
+	             "field 'a_s32': integer out of range");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"a_s32\":-2147483649}"),
+	             "field 'a_s32': integer out of range");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"h_u32\":4294967296}"),
+	             "field 'h_u32': integer out of range");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"c_f32\":-1}"),
+	             "field 'c_f32': negative value for an unsigned field");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"g_fl\":1e39}"), "field 'g_fl': number out of range");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"g_fl\":3.40282357e38}"),
+	             "field 'g_fl': number out of range");
+	back = parse(&k_desc, "{\"g_fl\":-3.40282356e38}");
+	CHECK(back && ((Kitchen *)back)->fl == -FLT_MAX);
+	if (back)
+		protobuf_c_message_free_unpacked(back, NULL);
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"k_rb\":[true,1]}"),
+	             "field 'k_rb[1]': expected true or false");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"l_imap\":{\"x\":\"a\"}}"),
+	             "field 'l_imap[x]': expected integer");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"l_imap\":{\"1.5\":\"a\"}}"),
+	             "field 'l_imap[1.5]': expected integer, got a fraction");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"m_bmap\":{\"yes\":1}}"),
+	             "field 'm_bmap[yes]': map key: expected true or false");
+	CHECK_EQ_STR(parse_err(&k_desc, "{\"n_oa\":\"a\",\"o_ob\":1}"),
+	             "field 'o_ob': more than one field of a oneof is set");
+	back = parse(&k_desc, "{\"g_fl\":\"-Infinity\",\"p_p3\":0,\"l_imap\":{\"1e2\":\"h\"}}");
+	CHECK(back != NULL);
+	if (back) {
+		Kitchen *k2 = (Kitchen *)back;
+		CHECK(k2->has_fl && isinf(k2->fl) && k2->fl < 0);
+		CHECK(k2->n_imap == 1 && k2->imap[0]->key == 100);
+		json = pbjson_print(back, NULL);
+		CHECK_EQ_STR(json, "{\"g_fl\":\"-Infinity\",\"l_imap\":{\"100\":\"h\"}}");
+		free(json);
+		protobuf_c_message_free_unpacked(back, NULL);
+	}
+}
+
 int
 main(void)
 {
@@ -939,5 +1230,6 @@ main(void)
 	RUN(event_acknowledged_heartbeat);
 	RUN(fixture_spark_taskinfo);
 	RUN(fixture_taskstatus_cases);
+	RUN(generic_types);
 	return harness_done();
 }
