@@ -155,6 +155,16 @@ cgroup_config_from_env(struct cgroup_config *c, config_getenv_fn get, struct spx
 		snprintf(c->root, sizeof(c->root), "%s", v);
 	}
 	c->use_libcgroup = strcmp(c->root, DEFAULT_ROOT) == 0;
+	v = get("SPEX_CGROUP_BACKEND");
+	if (v && *v) {
+		if (strcmp(v, "cgroupfs") == 0)
+			c->use_libcgroup = false;
+		else if (strcmp(v, "libcgroup") != 0)
+			return spx_error_set(err, 0,
+					     "SPEX_CGROUP_BACKEND: expected libcgroup or cgroupfs, "
+					     "got '%s'",
+					     v);
+	}
 	return 0;
 }
 

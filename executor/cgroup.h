@@ -34,7 +34,9 @@ struct cgroup_config {
 	char root[256];		   /* SPEX_CGROUP_ROOT, default /sys/fs/cgroup */
 	const char *proc_self;	   /* /proc/self/cgroup content; NULL = read it */
 	int force_version;	   /* 0 = detect; 1 or 2 (tests) */
-	bool use_libcgroup;	   /* v1 at /sys/fs/cgroup: go through libcgroup */
+	bool use_libcgroup;	   /* v1 at /sys/fs/cgroup: go through libcgroup, unless
+				      SPEX_CGROUP_BACKEND=cgroupfs (saves libcgroup's ~0.9 MiB
+				      of mount tables in the executor's RSS) */
 };
 
 struct cgroup_manager;

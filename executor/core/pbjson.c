@@ -430,6 +430,16 @@ pbjson_raw_int(int neg, uint64_t mag)
 	return pbjson_chk(cJSON_CreateRaw(tmp));
 }
 
+/* d (within float range after rounding, or not finite) as a float: values a
+ * little above FLT_MAX round to it, where (float)d would be undefined. */
+static float
+pbjson_to_float(double d)
+{
+	if (isfinite(d) && fabs(d) > FLT_MAX)
+		return d > 0 ? FLT_MAX : -FLT_MAX;
+	return (float)d;
+}
+
 /* A float or double as the shortest decimal that parses back (through
  * strtod, then to float for a float field, as pbjson_parse does) to the same
  * value: a raw item, since cJSON's own printing may drop digits. */
@@ -447,7 +457,7 @@ pbjson_encode_double(double d, int is_float)
 
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
 		back = strtod(tmp, NULL);
-		if (is_float ? (float)back == (float)d : back == d)
+		if (is_float ? pbjson_to_float(back) == (float)d : back == d)
 			break;
 	}
 	return pbjson_chk(cJSON_CreateRaw(tmp));
@@ -1416,9 +1426,7 @@ pbjson_parse_single(struct pbjson_parser *p, const ProtobufCFieldDescriptor *f,
 		if (pbjson_parse_double(p, f->type == PROTOBUF_C_TYPE_FLOAT, &d) < 0)
 			return -1;
 		if (f->type == PROTOBUF_C_TYPE_FLOAT) {
-			/* Rounds to +-FLT_MAX; (float)d would be undefined. */
-			float fl = isfinite(d) && fabs(d) > FLT_MAX ? (d > 0 ? FLT_MAX : -FLT_MAX)
-			                                            : (float)d;
+			float fl = pbjson_to_float(d);
 			uint32_t bits;
 			memcpy(&bits, &fl, 4);
 			pbjson_put_tag(out, f->id, PBJSON_WT_FIXED32);

@@ -20,9 +20,11 @@
  *    shortest decimal that reads back to the same value (cJSON's own
  *    printing may drop the last digit), "-0" for -0.0, and NaN, Infinity,
  *    -Infinity as the strings "NaN", "Infinity", "-Infinity" (as Google's
- *    json_format; JSON has no such numbers). Parsing accepts a number or a string holding a number
- * (Python's json_format prints int64 as "123"), exactly for every integer type; an integer written
- * as 1e3 or 5.0 is accepted, 1.5 or an out-of-range value is an error;
+ *    json_format; JSON has no such numbers). Parsing takes a number or a
+ *    string holding one (Python's json_format prints int64 as "123"),
+ *    exactly for every integer type: 1e3 or 5.0 is accepted for an integer
+ *    field, 1.5 or an out-of-range value is an error; a float field takes
+ *    what rounds to a finite float;
  *  - bool is true/false; strings are UTF-8: parsing rejects invalid UTF-8,
  *    raw control characters, lone surrogates and \u0000; printing replaces
  *    each byte of a string that is not valid UTF-8 with U+FFFD (so a
@@ -52,7 +54,8 @@
 
 /* Encode msg as a cJSON object following the Mesos JSON mapping. Never NULL
  * (aborts on OOM; a NULL msg gives an empty object). Caller frees with
- * cJSON_Delete. 64-bit integers are cJSON_Raw items (see above). */
+ * cJSON_Delete. 64-bit integers, float and double are cJSON_Raw items (see
+ * above). */
 cJSON *pbjson_encode(const ProtobufCMessage *msg);
 
 /* Encode and print compactly; returns a malloc'd NUL-terminated string (free

@@ -1,0 +1,1 @@
+"""Test-side tools for spex: a fake Mesos agent and proto bindings."""
