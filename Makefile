@@ -7,6 +7,8 @@
 #   make demo       run the Spark fixture task through spex against the test agent
 #   make bench      executor RSS and LAUNCH->RUNNING latency, as ratios
 #   make fuzz       longer libFuzzer runs (FUZZ_SECONDS=60 each)
+#   make soak       randomized agent restarts and faults (SOAK_RESTARTS=200)
+#   make valgrind   the integration suite with the executor under memcheck
 #   make install    PREFIX=/usr/local
 #   make format / format-check
 
@@ -61,7 +63,7 @@ FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps asan test unit integration fuzz-short fuzz demo bench install \
-        format format-check clean
+        format format-check clean soak valgrind
 .SECONDARY:
 
 all: $(BUILD)/spex-executor
@@ -139,6 +141,16 @@ demo: deps all
 
 bench: deps all
 	$(PYTHON) tests/bench.py $(CURDIR)/$(BUILD)/spex-executor
+
+SOAK_RESTARTS ?= 200
+SOAK_SEED     ?= 1
+soak: deps all
+	SPEX_BIN=$(CURDIR)/$(BUILD)/spex-executor SOAK_RESTARTS=$(SOAK_RESTARTS) SOAK_SEED=$(SOAK_SEED) \
+		$(PYTHON) tests/soak.py
+
+valgrind: deps all
+	cd tests/integration && SPEX_BIN=$(CURDIR)/$(BUILD)/spex-executor SPEX_VALGRIND=1 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider .
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/spex
