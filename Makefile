@@ -26,7 +26,7 @@ BUILD := build
 GEN   := $(BUILD)/gen
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wpointer-arith -Wvla
@@ -66,7 +66,7 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
         format format-check clean soak valgrind
 .SECONDARY:
 
-all: $(BUILD)/spex-executor
+all: $(BUILD)/spex-executor $(BUILD)/spex
 
 deps:
 	@sh tools/deps.sh
@@ -141,6 +141,7 @@ demo: deps all
 
 bench: deps all
 	$(PYTHON) tests/bench.py $(CURDIR)/$(BUILD)/spex-executor
+	sh tests/bench_du.sh
 
 SOAK_RESTARTS ?= 200
 SOAK_SEED     ?= 1
@@ -155,6 +156,7 @@ valgrind: deps all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/spex
 	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/bin/spex-executor
+	install -m 0755 $(BUILD)/spex $(DESTDIR)$(PREFIX)/bin/spex
 
 	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/libexec/spex/mesos-executor
 

@@ -14,6 +14,8 @@
 
 #include "agent.h"
 #include "cgroup.h"
+#include "disk_policy.h"
+#include "worker.h"
 #include "config.h"
 #include "executor.pb-c.h"
 #include "task_sm.h"
@@ -48,6 +50,9 @@ struct task {
 	bool oom_seen;		   /* an OOM notification arrived */
 	struct cg_limits limits;
 	char heap[32];		   /* the JVM heap Spark asked for, "" if unknown */
+	uint64_t disk_bytes;	   /* the task's `disk` resource in bytes, 0 if none */
+	struct task_action *held;  /* terminal update waiting for the sandbox cleanup */
+	struct event *hold_timer;
 };
 
 struct executor {
@@ -72,6 +77,14 @@ struct executor {
 	struct cgroup_config cgcfg;
 	struct cgroup_manager *cgm; /* NULL: cgroups off or unavailable */
 	char cg_error[256];	    /* why cgroups are unavailable */
+	struct disk_settings disk;
+	struct disk_state dstate;
+	struct worker *worker;	    /* scans and cleanups, off the loop */
+	struct event *disk_timer;
+	bool scan_busy;
+	bool have_report_uuid;
+	uint8_t report_uuid[UUID_LEN]; /* the last disk report, until ACKed */
+	char *disk_json;	    /* the last full report (JSON) */
 	struct event *ev_sigchld, *ev_sigterm, *ev_sigint;
 	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer,
 		*shutdown_timer, *heartbeat_timer;
@@ -79,12 +92,17 @@ struct executor {
 
 /* session.c */
 void session_start(struct executor *ex);
-/* Queue a status for task (takes the action's state/reason/message) and send it. */
-void session_send_status(struct executor *ex, struct task *t, const struct task_action *act);
+/* Queue a status for task (state, reason, message, labels, data of act) and
+ * send it. Returns the new update's uuid (valid until it is ACKed), or NULL
+ * when nothing was queued (the task already had its terminal update). */
+const uint8_t *session_send_status(struct executor *ex, struct task *t,
+				   const struct task_action *act);
 void session_pump(struct executor *ex);
 extern const struct agent_cb session_agent_cb;
 
 /* tasks.c */
+/* Carry out a state-machine action for t: signals, kill timer, status. */
+void tasks_apply(struct task *t, const struct task_action *act);
 void tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info);
 void tasks_refuse(struct executor *ex, const Mesos__V1__TaskInfo *info, int reason,
 		  const char *msg);
@@ -95,6 +113,20 @@ void tasks_reap(struct executor *ex);
 struct task *tasks_find(struct executor *ex, const char *task_id);
 size_t tasks_live(const struct executor *ex);
 void tasks_free_all(struct executor *ex);
+
+/* disk.c: the sandbox's disk usage while tasks run */
+void disk_init(struct executor *ex);
+void disk_free(struct executor *ex);
+/* A task reached RUNNING: measure every SPEX_DISK_INTERVAL from now on. */
+void disk_task_running(struct executor *ex);
+/* Pre-flight: -1 with *err when the sandbox filesystem is too full. */
+int disk_preflight_check(struct executor *ex, struct spx_error *err);
+/* The task's tree is gone and act is its terminal update: clean the sandbox
+ * first when that is wanted (the update then follows, with the reclaimed
+ * bytes); returns 1 if act was taken over, 0 if the caller sends it now. */
+int disk_task_ended(struct executor *ex, struct task *t, const struct task_action *act);
+/* Run when a held terminal update may go (tasks.c). */
+void tasks_send_held(struct task *t);
 
 /* main.c */
 /* Exit once nothing is left to do: no live task and every update ACKed (or

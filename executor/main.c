@@ -175,6 +175,7 @@ free_event(struct event **ev)
 static void
 executor_free(struct executor *ex)
 {
+	disk_free(ex); /* first: finishing jobs still look at the tasks */
 	tasks_free_all(ex);
 	cgroup_manager_free(ex->cgm);
 	agent_free(ex->agent);
@@ -279,7 +280,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	setup_cgroups(&ex);
+	if (disk_settings_from_env(&ex.disk, env_get, &err) < 0) {
+		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
+		spx_error_clear(&err);
+		config_free(&cfg);
+		return 1;
+	}
 	ex.base = event_base_new();
+	if (ex.base)
+		disk_init(&ex);
 	if (!ex.base || setup_signals(&ex) < 0) {
 		fprintf(stderr, "spex-executor: cannot set up the event loop\n");
 		executor_free(&ex);

@@ -253,7 +253,7 @@ session_pump(struct executor *ex)
 	free(body);
 }
 
-void
+const uint8_t *
 session_send_status(struct executor *ex, struct task *t, const struct task_action *act)
 {
 	struct status_label labels[TASK_MAX_LABELS];
@@ -271,11 +271,13 @@ session_send_status(struct executor *ex, struct task *t, const struct task_actio
 		.has_reason = act->has_reason,
 		.executor_id = ex->cfg->executor_id,
 		.agent_id = ex->agent_id,
+		.data = act->data,
+		.data_len = act->data_len,
 	};
 	char uuid[37];
 
 	if (t->terminal_sent)
-		return; /* nothing after the terminal update, ever */
+		return NULL; /* nothing after the terminal update, ever */
 	Mesos__V1__TaskStatus *st = status_new(&spec);
 	uq_push(&ex->uq, st);
 	if (task_state_is_terminal(act->state))
@@ -284,6 +286,7 @@ session_send_status(struct executor *ex, struct task *t, const struct task_actio
 		 task_state_name(act->state), uuid_format(st->uuid.data, uuid),
 		 act->has_reason ? act->reason : -1, LOGQ(act->message[0] ? act->message : NULL));
 	session_pump(ex);
+	return st->uuid.data;
 }
 
 /* ---- events ------------------------------------------------------------------ */

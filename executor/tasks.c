@@ -80,8 +80,8 @@ task_release_process(struct task *t)
 	t->running = false;
 }
 
-static void
-apply(struct task *t, const struct task_action *act)
+void
+tasks_apply(struct task *t, const struct task_action *act)
 {
 	struct executor *ex = t->ex;
 
@@ -186,7 +186,25 @@ task_finish(struct task *t)
 	log_info("task_exit", "task=%s pid=%d wait_status=%d runtime_ms=%.0f cgroup_oom=%d jvm_oom=%d",
 		 LOGQ(t->id), (int)t->cmd_pid, status, (double)(now_mono_ns() - t->launch_ns) / 1e6,
 		 info.cgroup_oom, info.jvm_oom);
-	apply(t, &act);
+	if (disk_task_ended(t->ex, t, &act))
+		return; /* sent once the sandbox is cleaned */
+	tasks_apply(t, &act);
+	executor_maybe_exit(t->ex);
+}
+
+void
+tasks_send_held(struct task *t)
+{
+	struct task_action *act = t->held;
+	if (!act)
+		return;
+	t->held = NULL;
+	if (t->hold_timer) {
+		event_free(t->hold_timer);
+		t->hold_timer = NULL;
+	}
+	tasks_apply(t, act);
+	free(act);
 	executor_maybe_exit(t->ex);
 }
 
@@ -245,7 +263,9 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 			task_sm_exec_ok(&t->sm, &act);
 			if (act.state != TASK_NO_STATE)
 				running_labels(t, &act);
-			apply(t, &act);
+			tasks_apply(t, &act);
+			if (act.state == MESOS__V1__TASK_STATE__TASK_RUNNING)
+				disk_task_running(t->ex);
 			break;
 		case 'S':
 		case 'C': {
@@ -258,7 +278,7 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 			task_sm_launch_failed(
 				&t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
 				msg, &act);
-			apply(t, &act);
+			tasks_apply(t, &act);
 			if (r.type == 'C') { /* nothing ran; task-init exits without 'X' */
 				t->have_exit = true;
 				t->exit_status = 1 << 8;
@@ -276,7 +296,7 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 			log_error("exec_failed", "task=%s error=%s", LOGQ(t->id),
 				  LOGQ(strerror(r.value)));
 			task_sm_exec_failed(&t->sm, r.value, what_, &act);
-			apply(t, &act);
+			tasks_apply(t, &act);
 			break;
 		}
 		case 'X':
@@ -297,7 +317,7 @@ kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	task_sm_timer(&t->sm, now_mono_ns(), &act);
-	apply(t, &act);
+	tasks_apply(t, &act);
 }
 
 static void
@@ -309,7 +329,19 @@ max_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	log_warn("max_completion_time", "task=%s action=kill", LOGQ(t->id));
 	task_sm_kill(&t->sm, KC_MAX_COMPLETION, 0, now_mono_ns(), &act);
-	apply(t, &act);
+	tasks_apply(t, &act);
+}
+
+static uint64_t
+disk_resource_bytes(const Mesos__V1__TaskInfo *info)
+{
+	double mb = 0;
+	for (size_t i = 0; i < info->n_resources; i++) {
+		const Mesos__V1__Resource *r = info->resources[i];
+		if (r->name && strcmp(r->name, "disk") == 0 && r->scalar && r->scalar->value > 0)
+			mb += r->scalar->value;
+	}
+	return (uint64_t)(mb * 1024 * 1024);
 }
 
 static const char *
@@ -480,10 +512,11 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 	struct task *t = task_new(ex, info);
 	ex->launched_any = true;
 	t->launch_ns = now_mono_ns();
+	t->disk_bytes = disk_resource_bytes(info);
 	log_info("launch", "task=%s name=%s", LOGQ(t->id), LOGQ(info->name));
 	task_sm_launch(&t->sm, &act);
-	apply(t, &act);
-	if (task_start_process(ex, t, &err) < 0) {
+	tasks_apply(t, &act);
+	if (disk_preflight_check(ex, &err) < 0 || task_start_process(ex, t, &err) < 0) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "launch failed: %s", spx_error_msg(&err));
 		log_error("launch_failed", "task=%s error=%s", LOGQ(t->id), LOGQ(msg));
@@ -493,7 +526,7 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 		spx_error_clear(&err);
 		task_release_process(t);
 		task_cgroup_done(t);
-		apply(t, &act);
+		tasks_apply(t, &act);
 		return;
 	}
 	log_info("spawned", "task=%s task_init_pid=%d", LOGQ(t->id), (int)t->ti.pid);
@@ -518,7 +551,7 @@ tasks_refuse(struct executor *ex, const Mesos__V1__TaskInfo *info, int reason, c
 	log_warn("launch_refused", "task=%s reason=%s", LOGQ(t->id), LOGQ(msg));
 	task_sm_launch(&t->sm, &act); /* NEW -> STARTING without sending: */
 	task_sm_launch_failed(&t->sm, reason, msg, &act);
-	apply(t, &act);
+	tasks_apply(t, &act);
 }
 
 static int64_t
@@ -548,7 +581,7 @@ tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillPolicy
 		grace = ex->cfg->default_kill_grace_ns;
 	log_info("kill", "task=%s grace_ms=%lld", LOGQ(task_id), (long long)(grace / NSEC_PER_MSEC));
 	task_sm_kill(&t->sm, KC_KILL, grace, now_mono_ns(), &act);
-	apply(t, &act);
+	tasks_apply(t, &act);
 }
 
 void
@@ -559,7 +592,7 @@ tasks_kill_all(struct executor *ex, enum kill_cause cause, int64_t grace_ns)
 		if (t->terminal_sent && !t->running)
 			continue;
 		task_sm_kill(&t->sm, cause, grace_ns, now_mono_ns(), &act);
-		apply(t, &act);
+		tasks_apply(t, &act);
 	}
 }
 
@@ -595,6 +628,9 @@ tasks_free_all(struct executor *ex)
 		struct task *next = t->next;
 		task_release_process(t);
 		cgroup_task_free(t->cg);
+		free(t->held);
+		if (t->hold_timer)
+			event_free(t->hold_timer);
 		mesos__v1__task_info__free_unpacked(t->info, NULL);
 		free(t->id);
 		free(t);

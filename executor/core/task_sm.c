@@ -94,7 +94,8 @@ task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_
 		sm->cause = cause;
 		sm->kill_deadline_ns = deadline;
 		act->sigterm = true;
-		if (sm->killing_cap && cause != KC_MAX_COMPLETION && sm->phase != TP_KILLING)
+		if (sm->killing_cap && (cause == KC_KILL || cause == KC_SHUTDOWN) &&
+		    sm->phase != TP_KILLING)
 			act->state = MESOS__V1__TASK_STATE__TASK_KILLING;
 		sm->phase = TP_KILLING;
 	} else if (deadline < sm->kill_deadline_ns) {
@@ -111,6 +112,26 @@ task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_
 	} else {
 		act->timer_at_ns = sm->kill_deadline_ns;
 	}
+}
+
+void
+task_sm_limit(struct task_sm *sm, int reason, const char *msg, int64_t grace_ns, int64_t now_ns,
+	      struct task_action *act)
+{
+	bool first = sm->cause == KC_NONE;
+	task_sm_kill(sm, KC_LIMIT, grace_ns, now_ns, act);
+	if (first && sm->cause == KC_LIMIT) {
+		sm->limit_reason = reason;
+		snprintf(sm->limit_msg, sizeof(sm->limit_msg), "%s", msg);
+	}
+}
+
+void
+task_sm_report(struct task_sm *sm, struct task_action *act)
+{
+	act_clear(act);
+	if (sm->phase == TP_RUNNING)
+		act->state = MESOS__V1__TASK_STATE__TASK_RUNNING;
 }
 
 void
@@ -177,6 +198,12 @@ task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct 
 		return;
 	case KC_EXECUTOR:
 		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);
+		return;
+	case KC_LIMIT:
+		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);
+		act->has_reason = true;
+		act->reason = sm->limit_reason;
+		snprintf(act->message, sizeof(act->message), "%s", sm->limit_msg);
 		return;
 	case KC_NONE:
 	default:

@@ -28,7 +28,8 @@ enum kill_cause {
 	KC_KILL,	   /* Event KILL from the framework */
 	KC_SHUTDOWN,	   /* Event SHUTDOWN, or the executor is going away */
 	KC_MAX_COMPLETION, /* TaskInfo.max_completion_time elapsed */
-	KC_EXECUTOR,	   /* the executor's own reason (message in kill_msg) */
+	KC_EXECUTOR,	   /* the executor's own reason (giving up, shutdown failsafe) */
+	KC_LIMIT,	   /* a resource limit spex enforces (disk): reason and message kept */
 };
 
 struct task_sm {
@@ -38,10 +39,12 @@ struct task_sm {
 	bool exec_done;		  /* RUNNING was (or would have been) reached */
 	int64_t kill_deadline_ns; /* SIGKILL due at this monotonic time */
 	bool sigkill_sent;
+	int limit_reason;	  /* KC_LIMIT: TaskStatus.reason of the terminal update */
+	char limit_msg[256];	  /* KC_LIMIT: its message */
 };
 
 #define TASK_NO_STATE (-1)
-#define TASK_MAX_LABELS 8
+#define TASK_MAX_LABELS 16
 
 struct task_label {
 	char key[40];
@@ -58,6 +61,8 @@ struct task_action {
 	int64_t timer_at_ns;  /* arm (or move) the kill timer to this time; 0 = no change */
 	struct task_label labels[TASK_MAX_LABELS]; /* TaskStatus.labels to attach */
 	int n_labels;
+	const uint8_t *data; /* TaskStatus.data (borrowed), or NULL */
+	size_t data_len;
 };
 
 /* What is known about how the task ended, beyond its wait status. */
@@ -87,6 +92,13 @@ void task_sm_launch_failed(struct task_sm *sm, int reason, const char *msg,
 /* A kill request with a grace period, at monotonic time now. */
 void task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_t now_ns,
 		  struct task_action *act);
+/* A limit spex enforces was exceeded: kill like KC_KILL (no TASK_KILLING),
+ * and end TASK_FAILED with reason and msg. */
+void task_sm_limit(struct task_sm *sm, int reason, const char *msg, int64_t grace_ns,
+		   int64_t now_ns, struct task_action *act);
+/* A periodic report: TASK_RUNNING again, but only while the task is running
+ * (never while starting, killing or after the end). */
+void task_sm_report(struct task_sm *sm, struct task_action *act);
 /* The kill timer fired at monotonic time now. */
 void task_sm_timer(struct task_sm *sm, int64_t now_ns, struct task_action *act);
 /* The task's process tree is gone; wait_status as from waitpid(). info may

@@ -159,7 +159,8 @@ def test_task_environment(agent, sandbox, start_executor):
 def test_mesos_directory_only(agent, sandbox, start_executor):
     """Without MESOS_SANDBOX the sandbox is MESOS_DIRECTORY; the task still
     gets MESOS_SANDBOX, so Spark's blockmgr lands in the sandbox."""
-    ex = start_executor(agent, sandbox, env_overrides={"MESOS_SANDBOX": None})
+    ex = start_executor(agent, sandbox, env_overrides={"MESOS_SANDBOX": None,
+                                                       "SPEX_CLEANUP": "none"})
     subscribe(agent, ex)
     task = spark_task_info(env=spark_env(sandbox, run_ms=200))
     st = run_to_terminal(agent, ex, task, T(30))
@@ -173,8 +174,9 @@ def test_mesos_directory_only(agent, sandbox, start_executor):
 
 def test_spark_fixture_end_to_end(agent, sandbox, start_executor):
     """The Spark fixture TaskInfo, unchanged, through the fake Spark
-    distribution and a real JVM."""
-    ex = start_executor(agent, sandbox)
+    distribution and a real JVM. With SPEX_KEEP_SHUFFLE=1 the cleanup at the
+    end keeps the shuffle files and removes the other block-manager files."""
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_KEEP_SHUFFLE": "1"})
     subscribe(agent, ex)
     task = spark_task_info()
     st = run_to_terminal(agent, ex, task, T(30))
@@ -185,6 +187,10 @@ def test_spark_fixture_end_to_end(agent, sandbox, start_executor):
     files = glob.glob(os.path.join(dirs[0], "[0-9a-f][0-9a-f]", "shuffle_0_*_0.data"))
     assert files, os.listdir(dirs[0])
     assert glob.glob(os.path.join(dirs[0], "[0-9a-f][0-9a-f]", "shuffle_0_*_0.index"))
+    assert glob.glob(os.path.join(dirs[0], "[0-9a-f][0-9a-f]", "rdd_*")) == []
+    labels = {l.key: l.value for l in st.labels.labels}
+    assert int(labels["spex.disk.kept_shuffle_files"]) == len(files) * 2
+    assert int(labels["spex.disk.reclaimed_bytes"]) > 0
     # Spark's shutdown hook removed its spark-* temp dir.
     assert glob.glob(os.path.join(sandbox, "spark-????????-????-????-????-????????????")) == []
     err = read(sandbox, "stderr")

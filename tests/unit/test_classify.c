@@ -11,14 +11,14 @@
 		enum disk_cat _got = classify_path((path), (is_dir));                              \
 		if (_got != (want))                                                                \
 			HARNESS_FAIL("classify_path(\"%s\", %s) = %s, want %s", (path),            \
-				     (is_dir) ? "dir" : "file", disk_cat_name(_got),               \
-				     disk_cat_name(want));                                         \
+			             (is_dir) ? "dir" : "file", disk_cat_name(_got),               \
+			             disk_cat_name(want));                                         \
 	} while (0)
 
 TEST(names)
 {
 	static const char *const want[] = {"shuffle", "blocks", "spark_temp", "dist",
-					   "logs",    "dumps",  "spex",	      "other"};
+	                                   "logs",    "dumps",  "spex",       "other"};
 	CHECK_EQ_INT(ARRAY_SIZE(want), CAT_COUNT);
 	for (int c = 0; c < CAT_COUNT; c++) {
 		CHECK_EQ_STR(disk_cat_name(c), want[c]);
@@ -81,7 +81,7 @@ TEST(spex_dir)
 TEST(shuffle_and_blocks)
 {
 	const char *bm = "spark-0a1b2c3d-1111-2222-3333-444455556666/"
-			 "blockmgr-9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff";
+	                 "blockmgr-9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff";
 	char p[512];
 
 #define IN_BM(rel) (snprintf(p, sizeof(p), "%s/%s", bm, (rel)), p)
@@ -90,9 +90,9 @@ TEST(shuffle_and_blocks)
 	CHECK_CAT(IN_BM("0c/shuffle_0_5_0.checksum"), F, CAT_SHUFFLE);
 	CHECK_CAT(IN_BM("0c/shuffle_0_5_0.checksum.ADLER32"), F, CAT_SHUFFLE);
 	CHECK_CAT(IN_BM("0c/shuffle_0_5_0.data.7d1f3e2a-0000-1111-2222-333344445555"), F,
-		  CAT_SHUFFLE);
+	          CAT_SHUFFLE);
 	CHECK_CAT(IN_BM("0c/shuffle_0_5_0.index.7d1f3e2a-0000-1111-2222-333344445555"), F,
-		  CAT_SHUFFLE);
+	          CAT_SHUFFLE);
 	CHECK_CAT(IN_BM("0c/rdd_2_3"), F, CAT_BLOCKS);
 	CHECK_CAT(IN_BM("0c/broadcast_4_piece0"), F, CAT_BLOCKS);
 	CHECK_CAT(IN_BM("0c/temp_local_1b2c"), F, CAT_BLOCKS);
@@ -126,7 +126,7 @@ TEST(spark_temp)
 {
 	CHECK_CAT("spark-0a1b2c3d-1111-2222-3333-444455556666", D, CAT_SPARK_TEMP);
 	CHECK_CAT("spark-0a1b2c3d-1111-2222-3333-444455556666/userFiles-1/app.jar", F,
-		  CAT_SPARK_TEMP);
+	          CAT_SPARK_TEMP);
 	CHECK_CAT("spark-0a1b2c3d-1111-2222-3333-444455556666/userFiles-1", D, CAT_SPARK_TEMP);
 	CHECK_CAT("spark-1/x.log", F, CAT_SPARK_TEMP);
 	CHECK_CAT("spark-1/hs_err_pid3.log", F, CAT_SPARK_TEMP);
@@ -249,12 +249,12 @@ TEST(incremental_matches_path)
 		const char *comps[4];
 		enum disk_cat want;
 	} cases[] = {
-		{{"spark-1", "blockmgr-2", "00", "shuffle_0_0_0.data"}, CAT_SHUFFLE},
-		{{"spark-1", "blockmgr-2", "00", "rdd_0_0"}, CAT_BLOCKS},
-		{{"spark-3.5.1-bin-hadoop3", "jars", "a.jar", NULL}, CAT_DIST},
-		{{".spex", "x", NULL, NULL}, CAT_SPEX},
-		{{"work", "gc.log", NULL, NULL}, CAT_LOGS},
-		{{"stdout", NULL, NULL, NULL}, CAT_LOGS},
+	    {{"spark-1", "blockmgr-2", "00", "shuffle_0_0_0.data"}, CAT_SHUFFLE},
+	    {{"spark-1", "blockmgr-2", "00", "rdd_0_0"}, CAT_BLOCKS},
+	    {{"spark-3.5.1-bin-hadoop3", "jars", "a.jar", NULL}, CAT_DIST},
+	    {{".spex", "x", NULL, NULL}, CAT_SPEX},
+	    {{"work", "gc.log", NULL, NULL}, CAT_LOGS},
+	    {{"stdout", NULL, NULL, NULL}, CAT_LOGS},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct cls_ctx ctx;

@@ -240,10 +240,38 @@ TEST(oom_causes)
 TEST(labels_bounded)
 {
 	struct task_action a = {0};
-	for (int i = 0; i < 20; i++)
+	for (int i = 0; i < TASK_MAX_LABELS + 5; i++)
 		task_action_label(&a, "k", "%d", i);
 	CHECK_EQ_INT(a.n_labels, TASK_MAX_LABELS);
-	CHECK_EQ_STR(a.labels[TASK_MAX_LABELS - 1].value, "7");
+	char last[8];
+	snprintf(last, sizeof(last), "%d", TASK_MAX_LABELS - 1);
+	CHECK_EQ_STR(a.labels[TASK_MAX_LABELS - 1].value, last);
+}
+
+TEST(limit_kill_and_reports)
+{
+	struct task_sm sm;
+	struct task_action a;
+	to_running(&sm, true);
+	task_sm_report(&sm, &a);
+	CHECK_EQ_INT(a.state, S(TASK_RUNNING));
+	task_sm_limit(&sm, 20, "disk limit 1 GiB exceeded", 2 * SEC, 0, &a);
+	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no TASK_KILLING for a limit */
+	CHECK(a.sigterm && a.timer_at_ns == 2 * SEC);
+	task_sm_report(&sm, &a);
+	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no RUNNING while killing */
+	task_sm_kill(&sm, KC_KILL, SEC, 0, &a); /* a later KILL keeps the first cause */
+	task_sm_exited(&sm, SIGKILL, NULL, &a);
+	CHECK_EQ_INT(a.state, S(TASK_FAILED));
+	CHECK(a.has_reason && a.reason == 20);
+	CHECK_EQ_STR(a.message, "disk limit 1 GiB exceeded");
+	task_sm_report(&sm, &a);
+	CHECK_EQ_INT(a.state, TASK_NO_STATE);
+	/* Starting: no report yet. */
+	task_sm_init(&sm, false);
+	task_sm_launch(&sm, &a);
+	task_sm_report(&sm, &a);
+	CHECK_EQ_INT(a.state, TASK_NO_STATE);
 }
 
 TEST(terminal_set)
@@ -277,6 +305,7 @@ main(void)
 	RUN(launch_failed);
 	RUN(oom_causes);
 	RUN(labels_bounded);
+	RUN(limit_kill_and_reports);
 	RUN(terminal_set);
 	return harness_done();
 }
