@@ -70,6 +70,7 @@ struct executor {
 	int64_t backoff_ns;	  /* next reconnect delay bound */
 	int64_t disconnected_ns;  /* start of the current disconnection, 0 if connected */
 	int64_t subscribe_sent_ns;
+	unsigned sub_epoch;	  /* number of the SUBSCRIBE in flight */
 	bool launched_any;
 	bool shutting_down;
 	bool giving_up;		  /* recovery failed or checkpointing off: exit non-zero */

@@ -56,6 +56,8 @@ ack_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct executor *ex = arg;
 	(void)fd;
 	(void)what;
+	if (tasks_live(ex) > 0 || ex->uq.count == 0)
+		return; /* a task was launched meanwhile, or the ACKs came */
 	log_error("exit", "reason=\"terminal updates not acknowledged in time\" pending=%zu",
 		  ex->uq.count);
 	loop_exit(ex, 1);
@@ -66,8 +68,12 @@ executor_maybe_exit(struct executor *ex)
 {
 	if (!ex->launched_any && !ex->shutting_down)
 		return;
-	if (tasks_live(ex) > 0)
+	if (tasks_live(ex) > 0) {
+		/* Work again: the failsafe for the last ACKs no longer applies. */
+		if (ex->ack_timer)
+			evtimer_del(ex->ack_timer);
 		return;
+	}
 	if (ex->giving_up) {
 		log_info("exit", "code=1 pending_updates=%zu", ex->uq.count);
 		loop_exit(ex, 1);
@@ -79,10 +85,11 @@ executor_maybe_exit(struct executor *ex)
 		return;
 	}
 	/* Wait for the last ACKs, but not forever (the CE waits 60 s). */
-	if (!ex->ack_timer) {
+	if (!ex->ack_timer)
+		ex->ack_timer = evtimer_new(ex->base, ack_timer_cb, ex);
+	if (!evtimer_pending(ex->ack_timer, NULL)) {
 		struct timeval tv = {.tv_sec = ex->cfg->ack_timeout_ns / NSEC_PER_SEC,
 				     .tv_usec = (ex->cfg->ack_timeout_ns % NSEC_PER_SEC) / 1000};
-		ex->ack_timer = evtimer_new(ex->base, ack_timer_cb, ex);
 		evtimer_add(ex->ack_timer, &tv);
 	}
 }

@@ -65,6 +65,10 @@ subscribe(struct executor *ex)
 	size_t len;
 
 	uint8_t *body = build_subscribe(ex, &len, &err);
+	if (body) {
+		ex->sub_epoch++;
+		uq_mark_included(&ex->uq, ex->sub_epoch);
+	}
 	if (!body) {
 		log_error("subscribe", "error=%s", LOGQ(spx_error_msg(&err)));
 		spx_error_clear(&err);
@@ -313,8 +317,9 @@ on_subscribed(struct executor *ex, const Mesos__V1__Executor__Event__Subscribed 
 	ex->state = SS_SUBSCRIBED;
 	ex->ever_subscribed = true;
 	ex->backoff_ns = FIRST_BACKOFF_NS;
-	/* The agent replays what the SUBSCRIBE carried; do not POST it again. */
-	uq_mark_all_sent(&ex->uq);
+	/* The agent replays what the SUBSCRIBE carried; do not POST that again.
+	 * What was queued after the SUBSCRIBE was built still goes out. */
+	uq_mark_sent_epoch(&ex->uq, ex->sub_epoch);
 	evtimer_del(ex->recovery_timer);
 	log_info("subscribed", "agent_id=%s framework=%s checkpoint=%d killing_state=%d "
 			       "latency_ms=%.1f down_ms=%.1f",

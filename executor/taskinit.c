@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <grp.h>
@@ -32,6 +33,48 @@ report(char type, int32_t value, int32_t pid)
 #define SIG_PARENT_DIED (SIGRTMIN + 1)
 
 static pid_t command_pgrp; /* the command leads its own process group */
+static char command_oom_adj[16]; /* what the command writes to its oom_score_adj */
+
+/*
+ * task-init must outlive an OOM in its cgroup, or the tree is left without
+ * its supervisor. Best: make it the one process the OOM killer never picks
+ * (-1000; needs CAP_SYS_RESOURCE) and give the command the old value back.
+ * Where lowering is refused (some VMs and containers answer EIO or EACCES),
+ * the command raises its own score by 500 instead (raising needs no
+ * privilege), so the task's processes are always picked before task-init.
+ */
+static void
+protect_from_oom(void)
+{
+	char old[16];
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, old, sizeof(old) - 1);
+	if (n <= 0) {
+		close(fd);
+		return;
+	}
+	old[n] = '\0';
+	int adj = atoi(old);
+	if (pwrite(fd, "-1000", 5, 0) == 5)
+		snprintf(command_oom_adj, sizeof(command_oom_adj), "%d", adj);
+	else
+		snprintf(command_oom_adj, sizeof(command_oom_adj), "%d", adj + 500 > 1000 ? 1000 : adj + 500);
+	close(fd);
+}
+
+static void
+restore_oom_adj(void)
+{
+	if (!command_oom_adj[0])
+		return;
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, command_oom_adj, strlen(command_oom_adj));
+		close(fd);
+	}
+}
 
 /* Signal every process of our tree except ourselves: the command's process
  * group first (cheap, catches the common case), then every descendant found
@@ -76,6 +119,7 @@ exec_command(const struct taskinit_opts *o, int exec_fd)
 	/* Its own process group, inside task-init's session: group kills then
 	 * reach the whole command and never task-init. */
 	setpgid(0, 0);
+	restore_oom_adj();
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigemptyset(&none);
@@ -161,6 +205,7 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 	sigaddset(&mask, SIG_PARENT_DIED);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+	protect_from_oom();
 	int cg_err = join_cgroups(o->cgroup_procs);
 	if (cg_err) {
 		report('C', cg_err, 0);
@@ -247,6 +292,16 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 	_exit(0);
 }
 
+/* task-init could not even set itself up: say why on the report pipe (fd
+ * rep), so the task fails with the reason instead of a bare exit status. */
+static void __attribute__((noreturn))
+early_fail(int rep, int err)
+{
+	struct ti_report r = {.type = 'S', .value = err, .pid = 0};
+	(void)!write(rep, &r, sizeof(r));
+	_exit(1);
+}
+
 int
 taskinit_spawn(const struct taskinit_opts *o, struct taskinit *ti, struct spx_error *err)
 {
@@ -275,11 +330,16 @@ taskinit_spawn(const struct taskinit_opts *o, struct taskinit *ti, struct spx_er
 		 * task alive after the executor's death. */
 		int fds[4] = {o->stdout_fd, o->stderr_fd, rep[1], ctl[0]};
 		int tmp[4];
+		/* Copies above the fixed slots first (never at a low fixed number:
+		 * RLIMIT_NOFILE may be small), then into the slots. */
+		for (int i = 0; i < 4; i++) {
+			tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, TI_FIRST_FREE);
+			if (tmp[i] < 0)
+				early_fail(rep[1], errno);
+		}
 		for (int i = 0; i < 4; i++)
-			tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64);
-		for (int i = 0; i < 4; i++)
-			if (tmp[i] < 0 || dup3(tmp[i], TI_STDOUT + i, O_CLOEXEC) < 0)
-				_exit(1);
+			if (dup3(tmp[i], TI_STDOUT + i, O_CLOEXEC) < 0)
+				early_fail(tmp[2], errno);
 		close_range(TI_FIRST_FREE, ~0U, 0);
 		taskinit_main(o, parent);
 	}

@@ -279,7 +279,7 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 				&t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
 				msg, &act);
 			tasks_apply(t, &act);
-			if (r.type == 'C') { /* nothing ran; task-init exits without 'X' */
+			if (r.type == 'C' || r.pid == 0) { /* nothing ran: no 'X' follows */
 				t->have_exit = true;
 				t->exit_status = 1 << 8;
 			}

@@ -74,6 +74,21 @@ uq_next_unsent(struct update_queue *q)
 }
 
 void
+uq_mark_included(struct update_queue *q, unsigned epoch)
+{
+	for (struct update *u = q->head; u; u = u->next)
+		u->sub_epoch = epoch;
+}
+
+void
+uq_mark_sent_epoch(struct update_queue *q, unsigned epoch)
+{
+	for (struct update *u = q->head; u; u = u->next)
+		if (u->sub_epoch == epoch)
+			u->sent = true;
+}
+
+void
 uq_mark_all_sent(struct update_queue *q)
 {
 	for (struct update *u = q->head; u; u = u->next)

@@ -16,6 +16,7 @@ struct update {
 	struct update *next;
 	Mesos__V1__TaskStatus *status; /* owned (protobuf-c unpacked form) */
 	bool sent;		       /* handed to the agent (202, or inside a SUBSCRIBE) */
+	unsigned sub_epoch;	       /* the last SUBSCRIBE that carried it (0: none) */
 	int attempts;		       /* UPDATE calls made for it */
 };
 
@@ -39,7 +40,14 @@ struct update *uq_next_unsent(struct update_queue *q);
 /* The retained update with this uuid, or NULL (it may have been ACKed
  * while its UPDATE call was still in flight). */
 struct update *uq_find_uuid(struct update_queue *q, const uint8_t *uuid, size_t uuid_len);
-/* After a SUBSCRIBE carrying every retained update was answered. */
+/* A SUBSCRIBE numbered epoch (> 0) is being sent carrying every update
+ * retained now: remember which ones it carries. */
+void uq_mark_included(struct update_queue *q, unsigned epoch);
+/* SUBSCRIBED answered the SUBSCRIBE numbered epoch: the updates it carried
+ * are with the agent. Updates queued after it was built are not, and still
+ * go out as UPDATE calls. */
+void uq_mark_sent_epoch(struct update_queue *q, unsigned epoch);
+/* Mark every retained update as handed over. */
 void uq_mark_all_sent(struct update_queue *q);
 /* Number of retained updates of one task (all tasks if task_id is NULL). */
 size_t uq_count_task(const struct update_queue *q, const char *task_id);

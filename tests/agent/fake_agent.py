@@ -29,15 +29,43 @@ that the executor never made a protocol error.
 
 Note: ``FakeAgent.shutdown()`` sends a SHUTDOWN *event* to the executor. To
 stop the HTTP server use ``stop()``.
+
+Fault injection (all off by default; used by tests/integration/test_faults.py
+and tests/soak.py):
+
+* restarts: ``go_down()`` / ``come_up()`` / ``restart()``; ``come_up`` can
+  model the real agent's recovery: every call 503 for ``recovering_secs``
+  (containerizer recovery), then SUBSCRIBE accepted while other calls still
+  get 503 for ``calls_recovering_secs`` (until the re-registration window is
+  over);
+* the stream: ``dribble_delay`` (one byte per HTTP chunk, paced by a writer
+  thread), ``splitter`` (a function cutting each record into HTTP chunks,
+  e.g. ``record_splitter(rng)`` which always cuts inside the RecordIO
+  header), ``subscribed_delay`` (headers first, SUBSCRIBED later),
+  ``send_truncated_record()``, ``send_oversize_header()``,
+  ``heartbeat_storm()``, ``error()``;
+* ACKs: ``dup_ack_prob`` (ACK twice), ``ack_unknown()``, ``hold_acks`` and
+  ``release_held_acks()`` (late ACKs, e.g. after a resubscribe);
+* calls: ``fail_next_update(mode)`` / ``update_fault_prob``: reset the
+  connection (RST) of an UPDATE call before processing it (the agent never
+  saw it) or after processing it (the 202 is lost);
+* ``drop_staging``: on SUBSCRIBE, like the real agent, a task whose LAUNCH
+  was sent on an earlier stream but of which the agent has no update and
+  which is not in ``unacknowledged_tasks`` is dropped (it never reached the
+  executor); recorded in ``dropped_tasks``.
 """
 
 import base64
+import collections
 import copy
+import io
 import json
 import os
+import random
 import select
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -259,6 +287,29 @@ def http_chunk(data):
     return b"%x\r\n" % len(data) + data + b"\r\n"
 
 
+def record_splitter(rng, max_cuts=3):
+    """A splitter for FakeAgent(splitter=...): cuts every record into HTTP
+    chunks at random places, one of them always inside (or right at the end
+    of) the RecordIO length header."""
+    def split(data):
+        if len(data) < 2:
+            return [data]
+        cuts = set()
+        nl = data.find(b"\n")
+        if nl > 0:
+            cuts.add(rng.randint(1, nl))
+        for _ in range(rng.randint(0, max_cuts)):
+            cuts.add(rng.randint(1, len(data) - 1))
+        out, prev = [], 0
+        for c in sorted(cuts):
+            if prev < c < len(data):
+                out.append(data[prev:c])
+                prev = c
+        out.append(data[prev:])
+        return out
+    return split
+
+
 # --- records --------------------------------------------------------------
 
 class Headers(dict):
@@ -316,6 +367,10 @@ class Subscribe:
         self.event_type = accept_type  # negotiated for the stream
         self.subscribed_at = None  # when SUBSCRIBED was written
         self.closed_at = None
+        # What the agent knew when this SUBSCRIBE arrived (before its replays):
+        self.received_before = set()  # uuids of updates received
+        self.acked_before = set()  # uuids ACKed (an ACK was written)
+        self.dropped = []  # task ids dropped as STAGING at this SUBSCRIBE
 
     @property
     def unacknowledged_updates(self):
@@ -358,26 +413,73 @@ class Update:
 
 
 class _Stream:
-    """The open event stream of one subscription."""
+    """The open event stream of one subscription.
 
-    def __init__(self, sub, sock, wfile, use_json):
+    splitter: function(bytes) -> list of pieces, each sent as one HTTP chunk.
+    dribble_delay: not None: every byte is its own HTTP chunk, written by a
+    writer thread with that many seconds between bytes (write() returns at
+    once; order is kept)."""
+
+    def __init__(self, sub, sock, wfile, use_json, splitter=None, dribble_delay=None):
         self.sub = sub
         self.sock = sock
         self.wfile = wfile
         self.json = use_json
         self.lock = threading.Lock()
         self.closed = threading.Event()
+        self.splitter = splitter
+        self.dribble_delay = dribble_delay
+        self._queue = collections.deque()
+        self._qcond = threading.Condition()
+        self._writer = None
+        if dribble_delay is not None:
+            self._writer = threading.Thread(target=self._dribble, name="fake-agent-dribble",
+                                            daemon=True)
+            self._writer.start()
+
+    def _pieces(self, data, chunk_size):
+        if self.dribble_delay is not None:
+            return [data[i:i + 1] for i in range(len(data))]
+        if self.splitter is not None:
+            return [p for p in self.splitter(data) if p]
+        if chunk_size:
+            return [data[i:i + chunk_size] for i in range(0, len(data), chunk_size)]
+        return [data]
+
+    def _dribble(self):
+        while True:
+            with self._qcond:
+                while not self._queue and not self.closed.is_set():
+                    self._qcond.wait(0.1)
+                if self.closed.is_set():
+                    return
+                item = self._queue.popleft()
+            with self.lock:
+                if self.closed.is_set():
+                    return
+                try:
+                    self.wfile.write(item)
+                except OSError:
+                    self.closed.set()
+                    return
+            if self.dribble_delay:
+                time.sleep(self.dribble_delay)
 
     def write(self, data, chunk_size=None):
+        pieces = self._pieces(data, chunk_size)
+        if self._writer is not None:
+            with self._qcond:
+                if self.closed.is_set():
+                    return False
+                self._queue.extend(http_chunk(p) for p in pieces)
+                self._qcond.notify_all()
+            return True
         with self.lock:
             if self.closed.is_set():
                 return False
             try:
-                if chunk_size:
-                    for i in range(0, len(data), chunk_size):
-                        self.wfile.write(http_chunk(data[i:i + chunk_size]))
-                else:
-                    self.wfile.write(http_chunk(data))
+                for p in pieces:
+                    self.wfile.write(http_chunk(p))
                 return True
             except OSError:
                 self.closed.set()
@@ -408,6 +510,9 @@ class _Stream:
                 self.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        with self._qcond:
+            self._queue.clear()
+            self._qcond.notify_all()
 
 
 # --- the HTTP handler -------------------------------------------------------
@@ -462,6 +567,28 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self.wfile.write(body)
 
+    def _reset_connection(self):
+        """Abort this connection with a TCP RST (SO_LINGER 0, then close
+        every reference to the socket so that the close is immediate)."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        for f in (self.rfile, self.wfile):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+        # socketserver still flushes and closes these after the request.
+        self.rfile = io.BytesIO()
+        self.wfile = io.BytesIO()
+
     def _request(self, body=b""):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
         headers = Headers(self.headers.items())
@@ -504,7 +631,9 @@ class FakeAgent(ThreadingHTTPServer):
                  token=None, capabilities=("TASK_KILLING_STATE",), checkpoint=False,
                  user="etl", framework_name="nightly-etl", auto_ack=True, ack_delay=0.0,
                  drop_acks=False, chunk_size=None, coalesce_initial=False,
-                 hostname="localhost", start=True):
+                 hostname="localhost", start=True, splitter=None, dribble_delay=None,
+                 subscribed_delay=0.0, dup_ack_prob=0.0, update_fault_prob=0.0,
+                 hold_acks=False, drop_staging=False, rng=None):
         self.agent_id = agent_id
         self.framework_id = framework_id
         self.executor_id = executor_id
@@ -521,6 +650,27 @@ class FakeAgent(ThreadingHTTPServer):
         self.coalesce_initial = coalesce_initial  # SUBSCRIBED + LAUNCHes in one chunk
         self.recovering = False
         self.container_id = str(uuidlib.uuid4())
+        # Fault injection (see the module docstring).
+        self.rng = rng or random.Random()
+        self.splitter = splitter  # function(record bytes) -> HTTP chunk pieces
+        self.dribble_delay = dribble_delay  # not None: one byte per chunk, paced
+        self.subscribed_delay = subscribed_delay  # seconds between 200 and SUBSCRIBED
+        self.dup_ack_prob = dup_ack_prob
+        self.update_fault_prob = update_fault_prob  # P(reset) per UPDATE call
+        self.hold_acks = hold_acks  # keep ACKs in held_acks until release_held_acks()
+        self.drop_staging = drop_staging
+        self.calls_recovering = False  # SUBSCRIBE accepted, other calls 503
+        self._recovery_gen = 0
+        self.calls_ok_since = None  # since when non-SUBSCRIBE calls are accepted (monotonic)
+        self._recovery_owned = False  # the recovery flags were set by come_up()
+        self.update_faults = collections.deque()  # modes for the next UPDATE calls
+        self.update_resets = []  # (time, mode, task_id, uuid) of reset UPDATE calls
+        self.held_acks = []  # (task_id, uuid) waiting for release_held_acks()
+        self.ack_log = []  # (monotonic time, epoch, task_id, uuid) of every ACK written
+        self.launched_on = {}  # task_id -> epoch of the stream its LAUNCH went out on
+        self.dropped_tasks = {}  # task_id -> epoch of the SUBSCRIBE that dropped it
+        self.up_history = []  # (up_since, down_since or None), one per listening period
+        self.faults = []  # (monotonic time, name) of every injected fault
 
         self._cond = threading.Condition(threading.RLock())
         self._conns = {}
@@ -548,6 +698,8 @@ class FakeAgent(ThreadingHTTPServer):
         self.port = self.server_address[1]
         self._listening = True
         self.up_since = time.monotonic()
+        self.calls_ok_since = self.up_since
+        self.up_history.append([self.up_since, None])
         if start:
             self._start_serving()
 
@@ -602,16 +754,32 @@ class FakeAgent(ThreadingHTTPServer):
                 pass
         with self._cond:
             self.down_since = time.monotonic()
+            if self.up_history and self.up_history[-1][1] is None:
+                self.up_history[-1][1] = self.down_since
             self._log("agent", "down")
             self._cond.notify_all()
 
-    def come_up(self, recovering_secs=0.0):
-        """Listen again on the same port."""
+    def come_up(self, recovering_secs=0.0, calls_recovering_secs=0.0):
+        """Listen again on the same port.
+
+        recovering_secs: every call gets 503 for that long (the real agent
+        while its containerizer recovers). calls_recovering_secs: after that,
+        SUBSCRIBE is accepted but every other call still gets 503 for that
+        long (the real agent until --executor_reregistration_timeout is over)."""
         with self._cond:
             if self._listening:
                 return
+            # A recovery a previous come_up() started and that is not over
+            # yet does not carry over into this listening period.
+            self._recovery_gen += 1
+            gen = self._recovery_gen
+            if self._recovery_owned:
+                self.recovering = self.calls_recovering = False
+            self._recovery_owned = bool(recovering_secs or calls_recovering_secs)
             if recovering_secs:
                 self.recovering = True
+            if calls_recovering_secs:
+                self.calls_recovering = True
         self.socket = socket.socket(self.address_family, self.socket_type)
         deadline = time.monotonic() + 10
         while True:
@@ -626,25 +794,48 @@ class FakeAgent(ThreadingHTTPServer):
         with self._cond:
             self._listening = True
             self.up_since = time.monotonic()
+            self.up_history.append([self.up_since, None])
+            if not self.calls_recovering and not self.recovering:
+                self.calls_ok_since = self.up_since
             self._log("agent", "up%s" % (" (recovering)" if recovering_secs else ""))
         self._start_serving()
-        if recovering_secs:
+        if recovering_secs or calls_recovering_secs:
             def done():
                 with self._cond:
-                    self.recovering = False
+                    if gen != self._recovery_gen:
+                        return
+                    if recovering_secs:
+                        self.recovering = False
+                        self._log("agent", "SUBSCRIBE accepted again")
+                    if not calls_recovering_secs:
+                        self._recovery_owned = False
+                        self.calls_ok_since = time.monotonic()
+                if calls_recovering_secs:
+                    t2 = threading.Timer(calls_recovering_secs, calls_done)
+                    t2.daemon = True
+                    t2.start()
+
+            def calls_done():
+                with self._cond:
+                    if gen != self._recovery_gen:
+                        return
+                    self.calls_recovering = False
+                    self._recovery_owned = False
+                    self.calls_ok_since = time.monotonic()
                     self._log("agent", "recovered")
             t = threading.Timer(recovering_secs, done)
             t.daemon = True
             t.start()
 
-    def restart(self, downtime_secs=1.0, recovering_secs=0.0):
+    def restart(self, downtime_secs=1.0, recovering_secs=0.0, calls_recovering_secs=0.0):
         """Go down, wait downtime_secs, come up again on the same port.
 
         With recovering_secs, every call gets 503 for that long after coming
-        up (the real agent answers 503 until it has recovered)."""
+        up (the real agent answers 503 until it has recovered); see come_up
+        for calls_recovering_secs."""
         self.go_down()
         time.sleep(downtime_secs)
-        self.come_up(recovering_secs)
+        self.come_up(recovering_secs, calls_recovering_secs)
 
     def stop(self):
         """Stop the HTTP server for good (test teardown)."""
@@ -732,6 +923,7 @@ class FakeAgent(ThreadingHTTPServer):
                                 {"WWW-Authenticate": 'Bearer realm="mesos-agent-executor"'},
                                 reason="bad or missing token: %r" % (auth,))
         if self.recovering:
+            req.call_type = self._peek_call_type(req)
             return h._reply(req, 503, b"Agent has not finished recovery")
         ctype = req.headers.get("Content-Type")
         if ctype is None:
@@ -788,13 +980,27 @@ class FakeAgent(ThreadingHTTPServer):
         if call.type == Call.SUBSCRIBE:
             return self._subscribe(h, req, call, ctype, accept_type)
 
+        if self.calls_recovering:
+            return h._reply(req, 503, b"Agent has not finished recovery")
+
         with self._cond:
             subscribed_once = bool(self.subscriptions)
         if not subscribed_once:
             return h._reply(req, 403, b"Executor is not subscribed")
 
         if call.type == Call.UPDATE:
+            fault = self._next_update_fault()
+            if fault == "reset_before":
+                # The connection dies while the UPDATE arrives: never processed.
+                self._note_update_reset(req, fault, call.update.status)
+                return h._reset_connection()
             rec = self._record_update(call.update.status, req.conn_id, ctype, replay=False)
+            if fault == "reset_after":
+                # Processed (and ACKed on the stream), but the 202 is lost.
+                self._note_update_reset(req, fault, call.update.status)
+                h._reset_connection()
+                self._maybe_ack(rec)
+                return
             h._reply(req, 202)
             self._maybe_ack(rec)
             return
@@ -804,6 +1010,46 @@ class FakeAgent(ThreadingHTTPServer):
                 self._cond.notify_all()
             return h._reply(req, 202)
         return h._reply(req, 501, b"Unsupported call")
+
+    def _peek_call_type(self, req):
+        """The call type of a request that is refused before parsing (503)."""
+        try:
+            if req.headers.get("Content-Type") == JSON:
+                t = json.loads(req.body.decode("utf-8")).get("type")
+                return t if isinstance(t, str) else None
+            t = protos.raw_call_type(req.body)
+            if t == protos.CALL_HEARTBEAT:
+                return "HEARTBEAT"
+            return Call.Type.Name(t) if t is not None else None
+        except Exception:  # noqa: BLE001 - only a label for the record
+            return None
+
+    def _next_update_fault(self):
+        with self._cond:
+            if self.update_faults:
+                return self.update_faults.popleft()
+            if self.update_fault_prob and self.rng.random() < self.update_fault_prob:
+                return self.rng.choice(("reset_before", "reset_after"))
+        return None
+
+    def _note_update_reset(self, req, mode, status):
+        req.code = 0
+        req.reason = "connection reset (%s)" % mode
+        self._finish_request(req)
+        with self._cond:
+            self.update_resets.append((time.monotonic(), mode, status.task_id.value,
+                                       status.uuid))
+            self.faults.append((time.monotonic(), "update_" + mode))
+            self._log("fault", "UPDATE %s %s: %s" % (status.task_id.value,
+                                                     state_name(status.state), mode))
+
+    def fail_next_update(self, mode="reset_before", n=1):
+        """Reset the connection of the next n UPDATE calls: "reset_before"
+        (the agent never processes the update) or "reset_after" (processed,
+        ACKed on the stream, but no 202)."""
+        assert mode in ("reset_before", "reset_after"), mode
+        with self._cond:
+            self.update_faults.extend([mode] * n)
 
     def _validate(self, call):
         """validateExecutorCall (apache/mesos src/common/validation.cpp)."""
@@ -871,6 +1117,8 @@ class FakeAgent(ThreadingHTTPServer):
             old = self._stream
             epoch = len(self.subscriptions) + 1
             sub = Subscribe(epoch, req, call, ctype, accept_type)
+            sub.received_before = {u.uuid for u in self.update_records}
+            sub.acked_before = set(self.acked)
         if old is not None:
             self._log("agent", "closing already existing HTTP connection (sub #%d)" % old.sub.epoch)
             old.close(graceful=True)
@@ -880,7 +1128,14 @@ class FakeAgent(ThreadingHTTPServer):
         h.send_header("Content-Type", accept_type)
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
-        stream = _Stream(sub, h.connection, h.wfile, accept_type == JSON)
+        if self.subscribed_delay:
+            try:
+                h.wfile.flush()
+            except (OSError, ValueError):
+                pass
+            time.sleep(self.subscribed_delay)
+        stream = _Stream(sub, h.connection, h.wfile, accept_type == JSON,
+                         splitter=self.splitter, dribble_delay=self.dribble_delay)
         use_json = accept_type == JSON
 
         with self._cond:
@@ -889,7 +1144,12 @@ class FakeAgent(ThreadingHTTPServer):
             # Replay the updates the executor says are unacknowledged.
             replays = [self._record_update(u.status, req.conn_id, ctype, replay=True, locked=True)
                        for u in call.subscribe.unacknowledged_updates]
+            if self.drop_staging:
+                self._drop_staging(sub)
             pending, self.pending = self.pending, []
+            for ev in pending:
+                if isinstance(ev, Event) and ev.type == Event.LAUNCH:
+                    self.launched_on[ev.launch.task.task_id.value] = epoch
             initial = [self._subscribed_event()] + pending
             blobs = [recordio(encode_event(ev, use_json)) for ev in initial]
             now = time.monotonic()
@@ -932,6 +1192,21 @@ class FakeAgent(ThreadingHTTPServer):
             self._log("agent", "stream #%d closed" % epoch)
             self._cond.notify_all()
 
+    def _drop_staging(self, sub):
+        """Slave::subscribe: tasks still STAGING (LAUNCH sent, no update ever
+        received) that the executor does not list in unacknowledged_tasks
+        never reached it; the agent makes them TASK_DROPPED / TASK_LOST."""
+        listed = {t.task_id.value for t in sub.call.subscribe.unacknowledged_tasks}
+        have_update = {u.task_id for u in self.update_records}
+        for tid, ep in self.launched_on.items():
+            if ep >= sub.epoch or tid in self.dropped_tasks:
+                continue
+            if tid in have_update or tid in listed:
+                continue
+            self.dropped_tasks[tid] = sub.epoch
+            sub.dropped.append(tid)
+            self._log("agent", "task %s launched during agent restart: dropped" % tid)
+
     def _record_update(self, status, conn_id, ctype, replay, locked=False):
         with self._cond:
             stream = self._stream
@@ -944,6 +1219,9 @@ class FakeAgent(ThreadingHTTPServer):
                 rec.notes.append("wrong agent_id %r: ignored, never ACKed" % status.agent_id.value)
             if rec.task_id not in self.tasks:
                 rec.notes.append("Task is unknown")
+            if rec.task_id in self.dropped_tasks:
+                rec.notes.append("Task was dropped at SUBSCRIBE #%d"
+                                 % self.dropped_tasks[rec.task_id])
             prior = [u for u in self.update_records
                      if u.task_id == rec.task_id and not u.duplicate and u.state in TERMINAL_STATES]
             if prior and not rec.duplicate:
@@ -958,12 +1236,31 @@ class FakeAgent(ThreadingHTTPServer):
             return
         if self.drop_acks or not self.auto_ack:
             return
+        if self.hold_acks:
+            with self._cond:
+                self.held_acks.append((rec.task_id, rec.uuid))
+            return
+        dup = bool(self.dup_ack_prob) and self.rng.random() < self.dup_ack_prob
         if self.ack_delay:
-            t = threading.Timer(self.ack_delay, self.ack, (rec.task_id, rec.uuid))
+            t = threading.Timer(self.ack_delay, self._ack_maybe_twice, (rec.task_id, rec.uuid, dup))
             t.daemon = True
             t.start()
         else:
-            self.ack(rec.task_id, rec.uuid)
+            self._ack_maybe_twice(rec.task_id, rec.uuid, dup)
+
+    def _ack_maybe_twice(self, task_id, uuid, dup):
+        self.ack(task_id, uuid)
+        if dup:
+            with self._cond:
+                self.faults.append((time.monotonic(), "duplicate_ack"))
+            self.ack(task_id, uuid)
+
+    def release_held_acks(self):
+        """Send every ACK held back by hold_acks on the current stream (late
+        ACKs); returns how many were sent."""
+        with self._cond:
+            todo, self.held_acks = self.held_acks, []
+        return sum(1 for tid, u in todo if self.ack(tid, u) is not None)
 
     # -- sending events (test API) -------------------------------------------
 
@@ -981,6 +1278,8 @@ class FakeAgent(ThreadingHTTPServer):
             t = time.monotonic()
             ok = stream.write(data, self.chunk_size)
             self.events_sent.append((t, stream.sub.epoch, event_name(ev)))
+            if ok and isinstance(ev, Event) and ev.type == Event.LAUNCH:
+                self.launched_on[ev.launch.task.task_id.value] = stream.sub.epoch
             self._log("event", "sent %s on #%d%s" % (event_name(ev), stream.sub.epoch,
                                                      "" if ok else " (failed)"))
             return t if ok else None
@@ -1051,6 +1350,8 @@ class FakeAgent(ThreadingHTTPServer):
         if t is not None:
             with self._cond:
                 self.acked.add(uuid)
+                self.ack_log.append((t, self._stream.sub.epoch if self._stream else None,
+                                     task_id, uuid))
                 for u in self.update_records:
                     if u.uuid == uuid:
                         u.acked = True
@@ -1083,6 +1384,65 @@ class FakeAgent(ThreadingHTTPServer):
             ok = stream.write(data) if chunked else stream.write_raw(data)
             self.events_sent.append((t, stream.sub.epoch, "RAW_BYTES"))
             self._log("event", "sent raw bytes %r on #%d" % (data[:40], stream.sub.epoch))
+            return t if ok else None
+
+    def ack_unknown(self, task_id=None):
+        """ACKNOWLEDGED for a uuid the executor never sent (a valid v4 uuid),
+        for task_id (default: a task the agent does not know)."""
+        with self._cond:
+            self.faults.append((time.monotonic(), "ack_unknown"))
+        ev = Event(type=Event.ACKNOWLEDGED)
+        ev.acknowledged.task_id.value = task_id or "no-such-task"
+        ev.acknowledged.uuid = uuidlib.uuid4().bytes
+        return self._send(ev)
+
+    def heartbeat_storm(self, n=1000, coalesce=False):
+        """n HEARTBEAT events: one HTTP chunk each, or all in one chunk."""
+        with self._cond:
+            self.faults.append((time.monotonic(), "heartbeat_storm"))
+        if not coalesce:
+            sent = 0
+            for _ in range(n):
+                if self.heartbeat() is None:
+                    break
+                sent += 1
+            return sent
+        with self._cond:
+            stream = self._stream
+            if stream is None:
+                return 0
+            ev = RawEvent(protos.HEARTBEAT_EVENT_BYTES, b'{"type":"HEARTBEAT"}', "HEARTBEAT")
+            rec = recordio(encode_event(ev, stream.json))
+            ok = stream.write(rec * n)
+            self.events_sent.append((time.monotonic(), stream.sub.epoch, "HEARTBEAT*%d" % n))
+            return n if ok else 0
+
+    def send_truncated_record(self, graceful=True):
+        """A record whose header promises more bytes than follow, then the
+        end of the stream (graceful: the last chunk; else an abrupt close)."""
+        with self._cond:
+            stream = self._stream
+            if stream is None:
+                return None
+            self.faults.append((time.monotonic(), "truncated_record"))
+            ev = RawEvent(protos.HEARTBEAT_EVENT_BYTES, b'{"type":"HEARTBEAT"}', "HEARTBEAT")
+            payload = encode_event(ev, stream.json)
+            t = time.monotonic()
+            ok = stream.write(b"%d\n" % (len(payload) + 40) + payload)
+            self.events_sent.append((t, stream.sub.epoch, "TRUNCATED"))
+        stream.close(graceful=graceful)
+        return t if ok else None
+
+    def send_oversize_header(self, size=16 * 1024 * 1024 + 1, body=b"x" * 1024):
+        """A RecordIO header announcing size bytes, then some of them."""
+        with self._cond:
+            stream = self._stream
+            if stream is None:
+                return None
+            self.faults.append((time.monotonic(), "oversize_record"))
+            t = time.monotonic()
+            ok = stream.write(b"%d\n" % size + body)
+            self.events_sent.append((t, stream.sub.epoch, "OVERSIZE"))
             return t if ok else None
 
     def close_stream(self, graceful=True):

@@ -5,6 +5,7 @@ tests/bench.py.
 """
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -26,8 +27,22 @@ ASAN_ENV = {
 }
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
 
-# Generous timeouts: an ASan build and a JVM are both slower.
-TSCALE = float(os.environ.get("SPEX_TIMEOUT_SCALE") or (1.5 if ASAN else 1.0))
+# SPEX_VALGRIND=1: every executor runs under memcheck (make valgrind); its
+# log is <sandbox>/valgrind.log, and definitely-lost bytes or invalid
+# accesses count as a sanitizer report (the test fails).
+VALGRIND = os.environ.get("SPEX_VALGRIND") == "1"
+VALGRIND_LOG_NAME = "valgrind.log"
+
+
+def valgrind_argv(log_path):
+    return ["valgrind", "--tool=memcheck", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+            "--trace-children=no", "--log-file=%s" % log_path]
+
+
+# Generous timeouts: an ASan build, valgrind and a JVM are all slower.
+TSCALE = float(os.environ.get("SPEX_TIMEOUT_SCALE")
+               or (6.0 if VALGRIND else 1.5 if ASAN else 1.0))
 
 
 def T(secs):
@@ -75,18 +90,23 @@ def executor_env(agent, sandbox, checkpoint=False, overrides=None,
 
 
 class ExecutorProcess:
-    """A running spex-executor, in its own session and process group."""
+    """A running spex-executor, in its own session and process group.
 
-    def __init__(self, argv, env, sandbox, log_path):
+    preexec_fn runs in the child before exec (e.g. resource.setrlimit);
+    valgrind_log: the executor runs under memcheck, logging there."""
+
+    def __init__(self, argv, env, sandbox, log_path, preexec_fn=None, valgrind_log=None):
         self.argv = argv
         self.env = env
         self.sandbox = sandbox
         self.log_path = log_path
+        self.valgrind_log = valgrind_log
         self._logf = open(log_path, "ab")
         self.started = time.monotonic()
         self.popen = subprocess.Popen(argv, env=env, cwd=sandbox, stdin=subprocess.DEVNULL,
                                       stdout=self._logf, stderr=subprocess.STDOUT,
-                                      start_new_session=True, close_fds=True)
+                                      start_new_session=True, close_fds=True,
+                                      preexec_fn=preexec_fn)
         self.pid = self.popen.pid
         self.exited_at = None
 
@@ -153,19 +173,74 @@ class ExecutorProcess:
         text = self.log()
         if any(m in text for m in SANITIZER_MARKERS):
             return text
+        vg = self.valgrind_problems()
+        if vg:
+            return "valgrind (%s): %s\n%s" % (self.valgrind_log, "; ".join(vg),
+                                               self.valgrind_text())
         return None
+
+    def valgrind_text(self):
+        if not self.valgrind_log:
+            return ""
+        try:
+            with open(self.valgrind_log, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def valgrind_problems(self):
+        """Problems in the valgrind log: definitely-lost bytes and invalid
+        accesses, per process (task-init children are forks of the executor
+        and run under memcheck too). [] when not under valgrind."""
+        return valgrind_log_problems(self.valgrind_text())
 
 
 def start_executor(agent, sandbox, env_overrides=None, args=(), checkpoint=False,
-                   binary=None, **env_kw):
+                   binary=None, log_path=None, preexec_fn=None, valgrind=None, **env_kw):
     """Spawn spex-executor as the agent would: clean environment, cwd =
-    sandbox, output to <sandbox>/spex-executor.log."""
+    sandbox, output to <sandbox>/spex-executor.log (or log_path).
+
+    valgrind: run under memcheck (default: SPEX_VALGRIND=1), logging to
+    <sandbox>/valgrind.log, or to <log_path's dir>/valgrind.log when a
+    log_path is given."""
     binary = binary or spex_bin()
     if not os.access(binary, os.X_OK):
         raise AssertionError("spex-executor binary not found or not executable: %s "
                              "(set SPEX_BIN or run make)" % binary)
     env = executor_env(agent, sandbox, checkpoint=checkpoint, overrides=env_overrides, **env_kw)
-    return ExecutorProcess([binary] + list(args), env, sandbox, os.path.join(sandbox, LOG_NAME))
+    log_path = log_path or os.path.join(sandbox, LOG_NAME)
+    argv = [binary] + list(args)
+    vg_log = None
+    if VALGRIND if valgrind is None else valgrind:
+        vg_log = os.path.join(os.path.dirname(log_path), VALGRIND_LOG_NAME)
+        argv = valgrind_argv(vg_log) + argv
+    return ExecutorProcess(argv, env, sandbox, log_path, preexec_fn=preexec_fn,
+                           valgrind_log=vg_log)
+
+
+_VG_LINE = re.compile(r"^==(\d+)== ?(.*)$")
+_VG_DEF = re.compile(r"definitely lost: ([\d,]+) bytes in ([\d,]+) blocks")
+_VG_INVALID = re.compile(r"^(Invalid (read|write|free)|Mismatched free|"
+                         r"Conditional jump or move depends on uninitialised|"
+                         r"Use of uninitialised value|Syscall param .* uninitialised|"
+                         r"Source and destination overlap)")
+
+
+def valgrind_log_problems(text):
+    """Definitely-lost bytes and invalid accesses in a memcheck log, as
+    messages ("pid 123: definitely lost: 48 bytes in 1 blocks")."""
+    out = []
+    for line in text.splitlines():
+        m = _VG_LINE.match(line)
+        if not m:
+            continue
+        pid, msg = m.group(1), m.group(2).strip()
+        d = _VG_DEF.search(msg)
+        if d and d.group(1) != "0":
+            out.append("pid %s: %s" % (pid, msg))
+        elif _VG_INVALID.match(msg):
+            out.append("pid %s: %s" % (pid, msg))
+    return out
 
 
 # --- processes --------------------------------------------------------------
@@ -251,6 +326,46 @@ def wait_pids_gone(pids, timeout):
     deadline = time.monotonic() + timeout
     while True:
         left = [p for p in pids if pid_alive(p)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.02)
+
+
+def proc_children_map():
+    """{ppid: [pid, ...]} of every process, zombies included."""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        t = proc_ppid_pgid_sid(int(name))
+        if t:
+            out.setdefault(t[0], []).append(int(name))
+    return out
+
+
+def descendants(pid):
+    """Every descendant of pid (zombies included), by parent links now."""
+    kids = proc_children_map()
+    out, todo = [], [pid]
+    while todo:
+        for c in kids.get(todo.pop(), ()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def zombies(pids):
+    """The pids of the list that are zombies now."""
+    return [p for p in pids if proc_state(p) == "Z"]
+
+
+def wait_pids_vanished(pids, timeout):
+    """Wait until none of pids exists at all (not even as a zombie);
+    returns [(pid, state)] of those still there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [(p, proc_state(p)) for p in pids]
+        left = [(p, st) for p, st in left if st is not None]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.02)
