@@ -9,6 +9,7 @@
 #include "log.h"
 #include "report.h"
 #include "scan.h"
+#include "track.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,6 +17,17 @@
 #include <sys/statvfs.h>
 
 #define CLEANUP_HOLD_SECS 10 /* longest a terminal update waits for the cleanup */
+#define TRACK_EVENT_BUDGET 4096
+#define TRACK_STAT_BUDGET  20000
+#define QUICK_CHECK_MS	   1000 /* limits are checked this soon after a change */
+#define RECONCILE_SECS	   300	/* full drift correction of the tracker */
+
+struct track_job {
+	struct executor *ex;
+	char *root;
+	struct track *t;
+	char err[256];
+};
 
 struct scan_job {
 	struct executor *ex;
@@ -120,6 +132,33 @@ enforce_limit(struct executor *ex, const struct scan_result *r, uint64_t limit)
 	}
 }
 
+/* Act on a measurement: report, warn, or enforce the limit. With
+ * limits_only (a quick check after a change), no plain report is sent. */
+static void
+evaluate(struct executor *ex, const struct scan_result *r, bool limits_only)
+{
+	uint64_t limit = disk_limit(ex);
+	if (limits_only && !limit)
+		return;
+	if (limits_only && r->total_bytes <= limit &&
+	    (r->total_bytes < (uint64_t)((double)limit * ex->disk.soft_ratio) ||
+	     ex->dstate.soft_active))
+		return;
+	bool pending = ex->have_report_uuid &&
+		       uq_find_uuid(&ex->uq, ex->report_uuid, UUID_LEN) != NULL;
+	int v = disk_decide(&ex->dstate, &ex->disk, r->total_bytes, limit, now_mono_ns(), pending);
+	log_debug("disk", "used=%llu limit=%llu entries=%llu verdict=%d quick=%d",
+		  (unsigned long long)r->total_bytes, (unsigned long long)limit,
+		  (unsigned long long)r->entries, v, limits_only);
+	if (v & DISK_HARD) {
+		enforce_limit(ex, r, limit);
+	} else if (v & DISK_REPORT) {
+		free(ex->disk_json);
+		ex->disk_json = report_json(ex->cfg->sandbox, r);
+		send_reports(ex, r, limit, (v & DISK_SOFT) != 0, ex->disk_json);
+	}
+}
+
 static void
 scan_done(void *arg, bool cancelled)
 {
@@ -132,23 +171,10 @@ scan_done(void *arg, bool cancelled)
 			log_warn("disk_scan", "error=%s", LOGQ(j->err));
 		goto out;
 	}
-	const struct scan_result *r = &j->res;
-	if (r->errors)
-		log_warn("disk_scan", "unreadable=%llu first=%s", (unsigned long long)r->errors,
-			 LOGQ(r->first_error));
-	free(ex->disk_json);
-	ex->disk_json = report_json(ex->cfg->sandbox, r);
-	uint64_t limit = disk_limit(ex);
-	bool pending = ex->have_report_uuid &&
-		       uq_find_uuid(&ex->uq, ex->report_uuid, UUID_LEN) != NULL;
-	int v = disk_decide(&ex->dstate, &ex->disk, r->total_bytes, limit, now_mono_ns(), pending);
-	log_debug("disk_scan", "used=%llu limit=%llu entries=%llu ms=%.1f verdict=%d",
-		  (unsigned long long)r->total_bytes, (unsigned long long)limit,
-		  (unsigned long long)r->entries, (double)r->scan_ns / 1e6, v);
-	if (v & DISK_HARD)
-		enforce_limit(ex, r, limit);
-	else if (v & DISK_REPORT)
-		send_reports(ex, r, limit, (v & DISK_SOFT) != 0, ex->disk_json);
+	if (j->res.errors)
+		log_warn("disk_scan", "unreadable=%llu first=%s", (unsigned long long)j->res.errors,
+			 LOGQ(j->res.first_error));
+	evaluate(ex, &j->res, false);
 out:
 	free(j->root);
 	free(j);
@@ -167,18 +193,119 @@ start_scan(struct executor *ex)
 	worker_submit(ex->worker, scan_fn, scan_done, j);
 }
 
+static bool
+any_running(struct executor *ex)
+{
+	for (struct task *t = ex->tasks; t; t = t->next)
+		if (t->sm.phase == TP_RUNNING)
+			return true;
+	return false;
+}
+
+/* Measure through the tracker; false when it cannot be trusted right now
+ * (events lost, watches refused): the caller then scans. */
+static bool
+tracked_measure(struct executor *ex, struct scan_result *r)
+{
+	if (!ex->track)
+		return false;
+	enum track_status st = track_refresh(ex->track, TRACK_STAT_BUDGET, r);
+	if (st == TRACK_UNAVAILABLE) {
+		log_warn("disk_track", "status=unavailable action=full_scans");
+		event_free(ex->track_ev);
+		ex->track_ev = NULL;
+		track_free(ex->track);
+		ex->track = NULL;
+		return false;
+	}
+	return st == TRACK_CURRENT || st == TRACK_PENDING;
+}
+
 static void
 disk_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct executor *ex = arg;
+	struct scan_result r;
 	(void)fd;
 	(void)what;
-	for (struct task *t = ex->tasks; t; t = t->next) {
-		if (t->sm.phase == TP_RUNNING) {
-			start_scan(ex);
-			return;
-		}
+	if (!any_running(ex))
+		return;
+	if (ex->track && now_mono_ns() - ex->last_reconcile_ns >= RECONCILE_SECS * NSEC_PER_SEC) {
+		track_reconcile(ex->track);
+		ex->last_reconcile_ns = now_mono_ns();
 	}
+	if (tracked_measure(ex, &r))
+		evaluate(ex, &r, false);
+	else
+		start_scan(ex);
+}
+
+/* A change was seen: check the limits within QUICK_CHECK_MS, not only at
+ * the next interval. */
+static void
+quick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct executor *ex = arg;
+	struct scan_result r;
+	(void)fd;
+	(void)what;
+	if (ex->track_ev)
+		event_add(ex->track_ev, NULL); /* batching over: listen again */
+	if (any_running(ex) && tracked_measure(ex, &r))
+		evaluate(ex, &r, true);
+}
+
+static void
+track_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct executor *ex = arg;
+	struct spx_error err = {0};
+	(void)fd;
+	(void)what;
+	if (!ex->track)
+		return;
+	if (track_process(ex->track, TRACK_EVENT_BUDGET, &err) < 0) {
+		log_warn("disk_track", "error=%s", LOGQ(spx_error_msg(&err)));
+		spx_error_clear(&err);
+	}
+	/* Batch events: stop listening until the quick check. */
+	event_del(ex->track_ev);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = QUICK_CHECK_MS * 1000};
+	evtimer_add(ex->quick_timer, &tv);
+}
+
+static void
+track_new_fn(void *arg)
+{
+	struct track_job *j = arg;
+	struct spx_error err = {0};
+	j->t = track_new(j->root, NULL, &err);
+	if (!j->t)
+		snprintf(j->err, sizeof(j->err), "%s", spx_error_msg(&err));
+	spx_error_clear(&err);
+}
+
+static void
+track_new_done(void *arg, bool cancelled)
+{
+	struct track_job *j = arg;
+	struct executor *ex = j->ex;
+
+	if (cancelled || !j->t) {
+		if (!cancelled)
+			log_warn("disk_track", "error=%s action=full_scans", LOGQ(j->err));
+		track_free(j->t);
+	} else {
+		ex->track = j->t;
+		ex->last_reconcile_ns = now_mono_ns();
+		ex->track_ev = event_new(ex->base, track_fd(ex->track), EV_READ | EV_PERSIST,
+					 track_cb, ex);
+		ex->quick_timer = evtimer_new(ex->base, quick_cb, ex);
+		event_add(ex->track_ev, NULL);
+		log_info("disk_track", "status=watching");
+	}
+	free(j->root);
+	free(j);
 }
 
 void
@@ -196,6 +323,13 @@ disk_free(struct executor *ex)
 {
 	worker_free(ex->worker); /* runs the done callbacks of what is left */
 	ex->worker = NULL;
+	if (ex->track_ev)
+		event_free(ex->track_ev);
+	if (ex->quick_timer)
+		event_free(ex->quick_timer);
+	ex->track_ev = ex->quick_timer = NULL;
+	track_free(ex->track);
+	ex->track = NULL;
 	if (ex->disk_timer) {
 		event_free(ex->disk_timer);
 		ex->disk_timer = NULL;
@@ -214,6 +348,13 @@ disk_task_running(struct executor *ex)
 		struct timeval tv = {.tv_sec = ns / NSEC_PER_SEC, .tv_usec = (ns % NSEC_PER_SEC) / 1000};
 		ex->disk_timer = event_new(ex->base, -1, EV_PERSIST, disk_timer_cb, ex);
 		evtimer_add(ex->disk_timer, &tv);
+		if (ex->disk.track) {
+			/* Index the sandbox off the loop; scans until it is ready. */
+			struct track_job *j = xcalloc(1, sizeof(*j));
+			j->ex = ex;
+			j->root = xstrdup(ex->cfg->sandbox);
+			worker_submit(ex->worker, track_new_fn, track_new_done, j);
+		}
 	}
 }
 

@@ -15,6 +15,7 @@
 #include "agent.h"
 #include "cgroup.h"
 #include "disk_policy.h"
+#include "track.h"
 #include "worker.h"
 #include "config.h"
 #include "executor.pb-c.h"
@@ -86,6 +87,9 @@ struct executor {
 	bool have_report_uuid;
 	uint8_t report_uuid[UUID_LEN]; /* the last disk report, until ACKed */
 	char *disk_json;	    /* the last full report (JSON) */
+	struct track *track;	    /* incremental usage tracker, NULL: full scans */
+	struct event *track_ev, *quick_timer;
+	int64_t last_reconcile_ns;
 	struct event *ev_sigchld, *ev_sigterm, *ev_sigint;
 	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer,
 		*shutdown_timer, *heartbeat_timer;

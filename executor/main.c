@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,29 @@ setup_cgroups(struct executor *ex)
 	spx_error_clear(&err);
 }
 
+/*
+ * Under the agent's default logger the executor's stderr is the sandbox's
+ * `stderr` file, which the JVM's captured (capped) output now owns: the
+ * capper rewrites its tail, so no one else may append to it. The executor's
+ * own log then continues in <sandbox>/spex-executor.log, said in one line.
+ */
+static void
+move_own_log(struct executor *ex)
+{
+	if (ex->disk.log_tail == 0 || !sandbox_fd_is(ex->cfg->sandbox, STDERR_FILENO, "stderr"))
+		return;
+	_cleanup_free_ char *path = xasprintf("%s/spex-executor.log", ex->cfg->sandbox);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_warn("log", "error=\"open %s: %s\" action=keep_stderr", LOGQ(path),
+			 strerror(errno));
+		return;
+	}
+	log_info("log", "moved_to=%s reason=\"stderr holds the task's capped output\"", LOGQ(path));
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
 static void
 log_unknown_flags(int argc, char **argv)
 {
@@ -294,6 +318,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ex.base = event_base_new();
+	move_own_log(&ex);
 	if (ex.base)
 		disk_init(&ex);
 	if (!ex.base || setup_signals(&ex) < 0) {

@@ -1,4 +1,5 @@
 #include "taskinit.h"
+#include "logcap.h"
 #include "proctree.h"
 #include "util.h"
 
@@ -17,6 +18,17 @@
 
 /* Fixed descriptor numbers inside task-init, after close_range. */
 enum { TI_STDOUT = 3, TI_STDERR = 4, TI_REPORT = 5, TI_CTL = 6, TI_FIRST_FREE = 7 };
+
+#define LOG_PIPE_SIZE (1024 * 1024) /* room for bursts while a tail is compacted */
+
+/* The command's output streams when task-init captures them. */
+struct log_stream {
+	int rfd;	    /* read end, -1 once at EOF */
+	int wfd;	    /* write end, for the command (closed in task-init after fork) */
+	struct logcap *cap; /* writes into TI_STDOUT / TI_STDERR */
+};
+
+static struct log_stream streams[2] = {{-1, -1, NULL}, {-1, -1, NULL}};
 
 #define REAP_TICK_MS 100
 
@@ -125,8 +137,10 @@ exec_command(const struct taskinit_opts *o, int exec_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(TI_STDOUT, STDOUT_FILENO) < 0 ||
-	    dup2(TI_STDERR, STDERR_FILENO) < 0 || chdir(o->cwd) < 0)
+	int out = streams[0].wfd >= 0 ? streams[0].wfd : TI_STDOUT;
+	int err_ = streams[1].wfd >= 0 ? streams[1].wfd : TI_STDERR;
+	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	    dup2(err_, STDERR_FILENO) < 0 || chdir(o->cwd) < 0)
 		child_fail(exec_fd, STAGE_SETUP, errno, 127);
 	/* Groups, then gid, then uid: after setuid we could not change the rest. */
 	if (o->switch_user &&
@@ -159,6 +173,67 @@ join_cgroups(char *const *procs)
 			return w < 0 ? e : EIO;
 	}
 	return 0;
+}
+
+static int
+open_log_streams(const struct taskinit_opts *o)
+{
+	const int files[2] = {TI_STDOUT, TI_STDERR};
+	for (int i = 0; i < 2; i++) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		fcntl(p[0], F_SETPIPE_SZ, LOG_PIPE_SIZE); /* best effort */
+		streams[i].rfd = p[0];
+		streams[i].wfd = p[1];
+		streams[i].cap = logcap_new(files[i], o->log_head, o->log_tail);
+	}
+	return 0;
+}
+
+/* Move what the command wrote into the files. Returns 1 while a stream is open. */
+static int
+drain_logs(void)
+{
+	char buf[65536];
+	int open_streams = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct log_stream *s = &streams[i];
+		if (s->rfd < 0)
+			continue;
+		/* Bounded per call, so reaping and commands are never starved. */
+		for (int rounds = 0; rounds < 64; rounds++) {
+			ssize_t n = read(s->rfd, buf, sizeof(buf));
+			if (n > 0) {
+				/* A full disk loses output (counted by logcap), never the task. */
+				(void)logcap_write(s->cap, buf, (size_t)n);
+				continue;
+			}
+			if (n == 0) {
+				close(s->rfd);
+				s->rfd = -1;
+			} else if (errno == EINTR) {
+				continue;
+			}
+			break;
+		}
+		open_streams += s->rfd >= 0;
+	}
+	return open_streams > 0;
+}
+
+static void
+close_logs(void)
+{
+	for (int i = 0; i < 2; i++) {
+		logcap_free(streams[i].cap);
+		streams[i].cap = NULL;
+		if (streams[i].rfd >= 0)
+			close(streams[i].rfd);
+		streams[i].rfd = -1;
+	}
 }
 
 /* Reap everything that is ready. Returns 1 once no child is left at all. */
@@ -211,6 +286,10 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 		report('C', cg_err, 0);
 		_exit(1);
 	}
+	if (o->capture_logs && open_log_streams(o) < 0) {
+		report('S', errno, 0);
+		_exit(1);
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		report('S', errno, 0);
 		_exit(1);
@@ -227,6 +306,12 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 	/* Also from this side, so that no signal_tree() can miss it (race with
 	 * the child's own setpgid). */
 	setpgid(child, child);
+	for (int i = 0; i < 2; i++) {
+		if (streams[i].wfd >= 0) {
+			close(streams[i].wfd); /* only the tree writes */
+			streams[i].wfd = -1;
+		}
+	}
 	command_pgrp = child;
 	close(pipefd[1]);
 	int msg[2] = {0, 0};
@@ -241,10 +326,13 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 		report('R', 0, child);
 
 	for (;;) {
-		struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN},
-				       {.fd = orphaned ? -1 : TI_CTL, .events = POLLIN}};
+		struct pollfd pf[4] = {{.fd = sfd, .events = POLLIN},
+				       {.fd = orphaned ? -1 : TI_CTL, .events = POLLIN},
+				       {.fd = streams[0].rfd, .events = POLLIN},
+				       {.fd = streams[1].rfd, .events = POLLIN}};
 		int timeout = (killing || linger_deadline) ? REAP_TICK_MS : -1;
-		int n = poll(pf, 2, timeout);
+		int n = poll(pf, 4, timeout);
+		drain_logs();
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & POLLIN) {
@@ -287,6 +375,11 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 			}
 		}
 	}
+	/* The tree is gone: whatever is still in the pipes is the last output
+	 * (often the crash), keep it. */
+	while (drain_logs())
+		;
+	close_logs();
 	if (!orphaned)
 		report('X', main_status, child);
 	_exit(0);

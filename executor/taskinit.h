@@ -19,6 +19,11 @@
  *	'C' errno task-init could not join the task's cgroup (nothing ran)
  *	'X' status the command's wait status; the whole tree is gone
  * Control pipe (executor -> task-init): 'T' SIGTERM the tree, 'K' SIGKILL it.
+ *
+ * With capture_logs, the command's stdout and stderr are pipes that task-init
+ * drains into the sandbox files through logcap (first SPEX_LOG_HEAD bytes,
+ * last SPEX_LOG_TAIL bytes, a marker in between), so a chatty JVM cannot fill
+ * the disk. The pipes are drained until every writer of the tree is gone.
  */
 #ifndef EXECUTOR_TASKINIT_H
 #define EXECUTOR_TASKINIT_H
@@ -48,6 +53,9 @@ struct taskinit_opts {
 	int stdout_fd, stderr_fd; /* the task's stdout/stderr */
 	int64_t linger_grace_ns;  /* leftovers after the command exits: SIGTERM, then SIGKILL */
 	char *const *cgroup_procs; /* cgroup.procs files to join first, or NULL */
+	bool capture_logs;	   /* pipe the command's stdout/stderr through task-init
+				      into stdout_fd/stderr_fd, capped (see logcap.h) */
+	uint64_t log_head, log_tail;
 	bool switch_user;	  /* drop to uid/gid/groups in the command */
 	uid_t uid;
 	gid_t gid;

@@ -455,6 +455,7 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 	struct spawn_plan plan;
 	struct run_as ra;
 	int out = -1, errfd = -1;
+	bool capture = ex->disk.log_tail > 0, captured = false;
 
 	if (!t->info->command)
 		return spx_error_set(err, 0, "TaskInfo has no command (spex runs command tasks)");
@@ -463,7 +464,8 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 		return -1;
 	if (task_user(t->info->command, &plan, &ra, err) < 0 ||
 	    task_cgroup_setup(ex, t, err) < 0 ||
-	    sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err) < 0) {
+	    (capture ? sandbox_task_stdio_captured(ex->cfg->sandbox, &out, &errfd, &captured, err)
+		     : sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err)) < 0) {
 		spawn_plan_free(&plan);
 		return -1;
 	}
@@ -474,6 +476,9 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 		.stderr_fd = errfd,
 		.linger_grace_ns = ex->cfg->default_kill_grace_ns,
 		.cgroup_procs = t->cg ? cgroup_task_procs_files(t->cg) : NULL,
+		.capture_logs = captured,
+		.log_head = ex->disk.log_head,
+		.log_tail = ex->disk.log_tail,
 		.switch_user = ra.set,
 		.uid = ra.uid,
 		.gid = ra.gid,

@@ -87,3 +87,47 @@ sandbox_read_tail(const char *sandbox, const char *name, char *buf, size_t n)
 	buf[r] = '\0';
 	return (long)r;
 }
+
+static int
+is_pipe_or_socket(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+int
+sandbox_task_stdio_captured(const char *sandbox, int *ret_out, int *ret_err, bool *ret_captured,
+			    struct spx_error *err)
+{
+	if (is_pipe_or_socket(STDOUT_FILENO) || is_pipe_or_socket(STDERR_FILENO)) {
+		*ret_captured = false;
+		return sandbox_task_stdio(sandbox, ret_out, ret_err, err);
+	}
+	_cleanup_close_ int dirfd = open(sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return spx_error_set(err, errno, "open sandbox '%s'", sandbox);
+	int out = openat(dirfd, "stdout", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (out < 0)
+		return spx_error_set(err, errno, "open sandbox file 'stdout'");
+	int errfd = openat(dirfd, "stderr", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (errfd < 0) {
+		int e = errno;
+		close(out);
+		return spx_error_set(err, e, "open sandbox file 'stderr'");
+	}
+	*ret_out = out;
+	*ret_err = errfd;
+	*ret_captured = true;
+	return 0;
+}
+
+int
+sandbox_fd_is(const char *sandbox, int fd, const char *name)
+{
+	struct stat own, file;
+	_cleanup_close_ int dirfd = open(sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 || fstat(fd, &own) < 0 || !S_ISREG(own.st_mode) ||
+	    fstatat(dirfd, name, &file, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	return own.st_dev == file.st_dev && own.st_ino == file.st_ino;
+}

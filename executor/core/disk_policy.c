@@ -126,6 +126,9 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 	s->min_free_inodes = 10000;
 	s->cleanup = true;
 	s->enabled = true;
+	s->track = true;
+	s->log_head = 4ULL * 1024 * 1024;
+	s->log_tail = 32ULL * 1024 * 1024;
 	v = get("SPEX_DISK_INTERVAL");
 	if (v && *v) {
 		if (duration_parse(v, &s->interval_ns, err) < 0)
@@ -134,6 +137,8 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 			return spx_error_set(err, 0, "SPEX_DISK_INTERVAL: at least 100ms, got '%s'", v);
 	}
 	if (env_bytes(get, "SPEX_DISK_LIMIT", &s->limit_bytes, err) < 0 ||
+	    env_bytes(get, "SPEX_LOG_HEAD", &s->log_head, err) < 0 ||
+	    env_bytes(get, "SPEX_LOG_TAIL", &s->log_tail, err) < 0 ||
 	    env_bytes(get, "SPEX_MIN_FREE_BYTES", &s->min_free_bytes, err) < 0)
 		return -1;
 	v = get("SPEX_MIN_FREE_INODES");
@@ -158,7 +163,8 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 	}
 	if (env_choice(get, "SPEX_CLEANUP", "spark", "none", &s->cleanup, err) < 0 ||
 	    env_choice(get, "SPEX_KEEP_SHUFFLE", "1", "0", &s->keep_shuffle, err) < 0 ||
-	    env_choice(get, "SPEX_DISK", "on", "off", &s->enabled, err) < 0)
+	    env_choice(get, "SPEX_DISK", "on", "off", &s->enabled, err) < 0 ||
+	    env_choice(get, "SPEX_DISK_TRACK", "on", "off", &s->track, err) < 0)
 		return -1;
 	return 0;
 }

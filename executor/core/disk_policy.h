@@ -30,6 +30,9 @@ struct disk_settings {
 	bool cleanup;		 /* SPEX_CLEANUP=spark (default) or none */
 	bool keep_shuffle;	 /* SPEX_KEEP_SHUFFLE=1 */
 	bool enabled;		 /* SPEX_DISK=on (default) or off */
+	bool track;		 /* SPEX_DISK_TRACK=on (default): inotify tracking between scans */
+	uint64_t log_head;	 /* SPEX_LOG_HEAD, default 4 MiB */
+	uint64_t log_tail;	 /* SPEX_LOG_TAIL, default 32 MiB; 0 = no capping */
 };
 
 struct disk_state {

@@ -157,6 +157,7 @@ def test_late_acks_after_resubscribe(make_agent, sandbox, start_executor):
     agent.launch(waiting_task("t1"))
     agent.wait_update("t1", "TASK_RUNNING", T(10))
     sent = [u.uuid for u in agent.updates("t1")]
+    agent.wait_for(lambda: len(agent.held_acks) == 2, T(5), "two held ACKs")
     assert [u for _, u in agent.held_acks] == sent
 
     agent.restart(downtime_secs=0.3)
@@ -216,7 +217,7 @@ def test_connection_reset_in_update_call(agent, sandbox, start_executor, mode):
     agent.fail_next_update(mode, n=3)
     agent.launch(command_task("t1", "sleep 0.3"))
     assert agent.wait_terminal("t1", T(15)).state == FINISHED
-    assert len(agent.update_resets) == 3
+    agent.wait_for(lambda: len(agent.update_resets) == 3, T(5), "three resets")
     assert agent.states("t1") == ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
     assert len({u.uuid for u in agent.updates("t1", include_duplicates=True)}) == 3
     assert_exits_zero(ex, T(10))
@@ -574,7 +575,8 @@ def small_tmpfs(tmp_path):
 def test_sandbox_filesystem_full(agent, small_tmpfs, start_executor, tmp_path):
     """The sandbox is a 2 MiB tmpfs that a task fills up. spex keeps running
     and every task still gets its updates: tasks writing to the full disk
-    fail with their own exit status, quiet ones finish; with the default
+    fail with their own exit status (dd), quiet ones and ones whose only
+    output is stdout (captured by spex) finish; with the default
     free-space check a launch on the full disk is refused with a message;
     after space is freed, tasks run again. (The executor's own log is kept
     outside the sandbox, so that it survives.)"""
@@ -592,7 +594,9 @@ def test_sandbox_filesystem_full(agent, small_tmpfs, start_executor, tmp_path):
     agent.launch(command_task("writer", "yes spex | head -c 1000000"))
     agent.launch(command_task("quiet", "true"))
     agent.launch(command_task("slow", "sleep 0.3"))
-    assert agent.wait_terminal("writer", T(10)).state == FAILED
+    # Its output goes through spex's log capper: on a full disk the bytes
+    # are lost (counted), the task is not failed for it.
+    assert agent.wait_terminal("writer", T(10)).state == FINISHED
     assert agent.wait_terminal("quiet", T(10)).state == FINISHED
     assert agent.wait_terminal("slow", T(10)).state == FINISHED
     assert ex.alive()

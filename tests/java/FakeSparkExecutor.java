@@ -23,6 +23,7 @@
 //                            as NUL-terminated "key=value" entries (see below)
 //   FAKE_SPARK_IGNORE_TERM=1 ignore SIGTERM (log and keep running)
 //   FAKE_SPARK_OOM=1         allocate until OutOfMemoryError, then exit 52
+//   FAKE_SPARK_PRINT_MB=N    print N MiB of numbered lines to stderr, then "LAST LINE <n>"
 //   FAKE_SPARK_CHILD=1       start a grandchild that ignores SIGTERM;
 //   FAKE_SPARK_CHILD_PIDFILE its pid is written there
 //
@@ -269,6 +270,21 @@ public final class FakeSparkExecutor {
                 exiting = true;
                 System.exit(52);
             }
+        }
+
+        long printMb = envLong("FAKE_SPARK_PRINT_MB", 0);
+        if (printMb > 0) {
+            // A chatty executor: numbered log lines to stderr, then a last line.
+            java.io.PrintStream err = new java.io.PrintStream(
+                new java.io.BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), 1 << 16), false);
+            long target = printMb * 1024 * 1024, written = 0, n = 0;
+            while (written < target) {
+                String line = String.format("%010d INFO Executor: chatty log line for the capping test%n", n++);
+                err.print(line);
+                written += line.length();
+            }
+            err.println("LAST LINE " + n);
+            err.flush();
         }
 
         long runMs = envLong("FAKE_SPARK_RUN_MS", 500);
