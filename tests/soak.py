@@ -631,11 +631,15 @@ class Soak:
                 res.violation("subscribe", "SUBSCRIBE #%d lacks updates the agent received but "
                               "never ACKed: %r" % (sub.epoch, sorted(missing)))
             # executor-side rule: exactly what it held when it built the SUBSCRIBE
-            while li + 1 < len(sub_lines) and sub_lines[li + 1][1] <= sub.wall + 0.0005:
+            # the attempt the executor logged last before the request arrived
+            arrived = sub.request.wall
+            while li + 1 < len(sub_lines) and sub_lines[li + 1][1] <= arrived + 0.0005:
                 li += 1
-            if li >= len(sub_lines) or sub_lines[li][1] > sub.wall + 0.0005:
-                res.violation("subscribe", "SUBSCRIBE #%d: no matching subscribe line in the "
-                              "executor log" % sub.epoch)
+            if li >= len(sub_lines) or sub_lines[li][1] > arrived + 0.0005:
+                res.violation("subscribe", "SUBSCRIBE #%d (arrived %.3f): no matching subscribe "
+                              "line in the executor log (next one at %s)" % (
+                                  sub.epoch, arrived,
+                                  "%.3f" % sub_lines[li][1] if li < len(sub_lines) else "-"))
                 continue
             idx = sub_lines[li][0]
             held = [c[4] for c in created if c[0] < idx

@@ -336,6 +336,7 @@ class Request:
 
     def __init__(self, method, path, headers, conn_id, body):
         self.time = time.monotonic()
+        self.wall = time.time()
         self.method = method
         self.path = path
         self.headers = headers
@@ -1114,6 +1115,11 @@ class FakeAgent(ThreadingHTTPServer):
 
     def _subscribe(self, h, req, call, ctype, accept_type):
         with self._cond:
+            if not self._listening:
+                # Read just before go_down(): a crashed agent answers nothing.
+                self._log("agent", "SUBSCRIBE on conn%d dropped: agent down" % req.conn_id)
+                h.close_connection = True
+                return
             old = self._stream
             epoch = len(self.subscriptions) + 1
             sub = Subscribe(epoch, req, call, ctype, accept_type)
