@@ -19,8 +19,8 @@ struct stream {
 	struct evhttp_request *req;
 	struct recordio rio;
 	int code;
-	int ok;	      /* 200 with the right Content-Type */
-	int closing;  /* teardown scheduled; ignore further callbacks */
+	int ok;      /* 200 with the right Content-Type */
+	int closing; /* teardown scheduled; ignore further callbacks */
 	char why[256];
 };
 
@@ -70,10 +70,10 @@ agent_new(struct event_base *base, const struct config *cfg, const struct agent_
 	ag->arg = arg;
 	if (strchr(cfg->agent_host, ':'))
 		snprintf(ag->host_header, sizeof(ag->host_header), "[%s]:%d", cfg->agent_host,
-			 cfg->agent_port);
+		         cfg->agent_port);
 	else
 		snprintf(ag->host_header, sizeof(ag->host_header), "%s:%d", cfg->agent_host,
-			 cfg->agent_port);
+		         cfg->agent_port);
 	return ag;
 }
 
@@ -132,12 +132,11 @@ stream_header_cb(struct evhttp_request *req, void *arg)
 	s->code = evhttp_request_get_response_code(req);
 	if (s->code != 200)
 		return 0; /* the body, if any, is drained; done_cb reports the code */
-	const char *ct =
-		evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
 	const char *want = content_type_name(ag->cfg->content_type);
 	if (!ct || strncmp(ct, want, strlen(want)) != 0) {
 		snprintf(s->why, sizeof(s->why), "unexpected Content-Type '%s' on the stream",
-			 ct ? ct : "(none)");
+		         ct ? ct : "(none)");
 		stream_close(s, s->why);
 		return 0;
 	}
@@ -145,7 +144,7 @@ stream_header_cb(struct evhttp_request *req, void *arg)
 	 * the agent sends HEARTBEAT only every 30 minutes. Keep the connect
 	 * timeout, drop the read/write timeouts for this stream only. */
 	struct bufferevent *bev =
-		evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
+	    evhttp_connection_get_bufferevent(evhttp_request_get_connection(req));
 	bufferevent_set_timeouts(bev, NULL, NULL);
 	s->ok = 1;
 	ag->cb.stream_open(ag->arg);
@@ -197,8 +196,9 @@ static void
 stream_error_cb(enum evhttp_request_error e, void *arg)
 {
 	struct stream *s = arg;
-	static const char *const names[] = {"timeout", "eof", "invalid header", "buffer error",
-					    "request cancelled", "data too long"};
+	static const char *const names[] = {"timeout",           "eof",
+	                                    "invalid header",    "buffer error",
+	                                    "request cancelled", "data too long"};
 	if (!s->why[0] && (int)e >= 0 && (size_t)e < ARRAY_SIZE(names))
 		snprintf(s->why, sizeof(s->why), "connection %s", names[e]);
 }
@@ -217,9 +217,9 @@ stream_done_cb(struct evhttp_request *req, void *arg)
 	if (s->code != 200) {
 		char why[128];
 		snprintf(why, sizeof(why), "SUBSCRIBE answered %d %s", s->code,
-			 evhttp_request_get_response_code_line(req)
-				 ? evhttp_request_get_response_code_line(req)
-				 : "");
+		         evhttp_request_get_response_code_line(req)
+		             ? evhttp_request_get_response_code_line(req)
+		             : "");
 		snprintf(s->why, sizeof(s->why), "%s", why);
 	}
 	stream_close(s, "agent closed the stream");
@@ -234,7 +234,7 @@ agent_subscribe(struct agent *ag, const uint8_t *body, size_t len, struct spx_er
 	s->ag = ag;
 	recordio_init(&s->rio, RECORDIO_DEFAULT_MAX);
 	s->conn = evhttp_connection_base_new(ag->base, NULL, ag->cfg->agent_host,
-					     (unsigned short)ag->cfg->agent_port);
+	                                     (unsigned short)ag->cfg->agent_port);
 	if (!s->conn) {
 		stream_free(s);
 		return spx_error_set(err, 0, "cannot create a connection to %s", ag->host_header);
@@ -310,14 +310,14 @@ call_done_cb(struct evhttp_request *req, void *arg)
 
 int
 agent_call(struct agent *ag, const uint8_t *body, size_t len, agent_call_done done, void *arg,
-	   struct spx_error *err)
+           struct spx_error *err)
 {
 	if (!ag->calls) {
 		ag->calls = evhttp_connection_base_new(ag->base, NULL, ag->cfg->agent_host,
-						       (unsigned short)ag->cfg->agent_port);
+		                                       (unsigned short)ag->cfg->agent_port);
 		if (!ag->calls)
 			return spx_error_set(err, 0, "cannot create a connection to %s",
-					     ag->host_header);
+			                     ag->host_header);
 		evhttp_connection_set_timeout(ag->calls, CALL_TIMEOUT_SECS);
 		evhttp_connection_set_retries(ag->calls, 0);
 	}

@@ -37,7 +37,7 @@ typedef void (*agent_call_done)(void *arg, int http_code, const char *body);
 
 /* A session for cfg's endpoint. Never NULL (aborts on OOM). */
 struct agent *agent_new(struct event_base *base, const struct config *cfg,
-			const struct agent_cb *cb, void *arg);
+                        const struct agent_cb *cb, void *arg);
 /* Tear everything down without calling any callback. NULL-safe. */
 void agent_free(struct agent *ag);
 
@@ -54,7 +54,7 @@ int agent_stream_active(const struct agent *ag);
 
 /* POST a call on the calls connection; done(arg, code, body) follows. */
 int agent_call(struct agent *ag, const uint8_t *body, size_t len, agent_call_done done, void *arg,
-	       struct spx_error *err);
+               struct spx_error *err);
 
 /* Fail every call still in flight (done gets code 0) and start the calls
  * connection afresh; used when the stream dropped, so that a half-open

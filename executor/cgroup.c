@@ -25,7 +25,7 @@ struct task_cgroup;
 struct cg_backend {
 	const char *name;
 	int (*create)(struct task_cgroup *t, const struct cg_write *w, size_t n,
-		      struct spx_error *err);
+	              struct spx_error *err);
 	int (*remove)(struct task_cgroup *t, struct spx_error *err);
 };
 
@@ -61,7 +61,8 @@ write_file(const char *path, const char *value, struct spx_error *err)
 	int e = errno;
 	close(fd);
 	if (n != (ssize_t)len)
-		return spx_error_set(err, n < 0 ? e : EIO, "cgroup: write '%s' to '%s'", value, path);
+		return spx_error_set(err, n < 0 ? e : EIO, "cgroup: write '%s' to '%s'", value,
+		                     path);
 	return 0;
 }
 
@@ -132,9 +133,8 @@ cgroup_config_from_env(struct cgroup_config *c, config_getenv_fn get, struct spx
 		else if (strcmp(v, "off") == 0)
 			c->mode = CGM_OFF;
 		else
-			return spx_error_set(err, 0,
-					     "SPEX_CGROUPS: expected auto, required or off, got '%s'",
-					     v);
+			return spx_error_set(
+			    err, 0, "SPEX_CGROUPS: expected auto, required or off, got '%s'", v);
 	}
 	if (env_bool(get, "SPEX_CPU_HARD_LIMIT", &c->limits.cpu_hard, err) < 0 ||
 	    env_bool(get, "SPEX_CGROUPS_LIMIT_SWAP", &c->limits.limit_swap, err) < 0)
@@ -145,7 +145,8 @@ cgroup_config_from_env(struct cgroup_config *c, config_getenv_fn get, struct spx
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 10);
 		if (errno || *end || v[0] == '-')
-			return spx_error_set(err, 0, "SPEX_PIDS_MAX: expected a number, got '%s'", v);
+			return spx_error_set(err, 0, "SPEX_PIDS_MAX: expected a number, got '%s'",
+			                     v);
 		c->limits.pids_max = n;
 	}
 	v = get("SPEX_CGROUP_ROOT");
@@ -161,9 +162,9 @@ cgroup_config_from_env(struct cgroup_config *c, config_getenv_fn get, struct spx
 			c->use_libcgroup = false;
 		else if (strcmp(v, "libcgroup") != 0)
 			return spx_error_set(err, 0,
-					     "SPEX_CGROUP_BACKEND: expected libcgroup or cgroupfs, "
-					     "got '%s'",
-					     v);
+			                     "SPEX_CGROUP_BACKEND: expected libcgroup or cgroupfs, "
+			                     "got '%s'",
+			                     v);
 	}
 	return 0;
 }
@@ -226,9 +227,9 @@ fs_remove(struct task_cgroup *t, struct spx_error *err)
 }
 
 static const struct cg_backend cgroupfs_backend = {
-	.name = "cgroupfs",
-	.create = fs_create,
-	.remove = fs_remove,
+    .name = "cgroupfs",
+    .create = fs_create,
+    .remove = fs_remove,
 };
 
 /* ---- backend: libcgroup (v1) ------------------------------------------------------ */
@@ -249,12 +250,13 @@ lcg_create(struct task_cgroup *t, const struct cg_write *w, size_t n, struct spx
 		if (!t->name[c] || !t->owns[c])
 			continue;
 		struct cgroup *cg = cgroup_new_cgroup(t->name[c]);
-		struct cgroup_controller *ctl = cg ? cgroup_add_controller(cg, cg_ctrl_name(c)) : NULL;
+		struct cgroup_controller *ctl =
+		    cg ? cgroup_add_controller(cg, cg_ctrl_name(c)) : NULL;
 		if (!ctl) {
 			cgroup_free(&cg);
 			rmdirs(t);
 			return spx_error_set(err, 0, "cgroup: libcgroup cannot add controller %s",
-					     cg_ctrl_name(c));
+			                     cg_ctrl_name(c));
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (w[i].ctrl != (enum cg_ctrl)c || w[i].optional)
@@ -293,7 +295,8 @@ lcg_remove(struct task_cgroup *t, struct spx_error *err)
 		struct cgroup *cg = cgroup_new_cgroup(t->name[c]);
 		if (!cg || !cgroup_add_controller(cg, cg_ctrl_name(c))) {
 			cgroup_free(&cg);
-			return spx_error_set(err, 0, "cgroup: libcgroup cannot name '%s'", t->name[c]);
+			return spx_error_set(err, 0, "cgroup: libcgroup cannot name '%s'",
+			                     t->name[c]);
 		}
 		/* EMPTY_ONLY: never let libcgroup migrate a live task to the root. */
 		int rc = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_EMPTY_ONLY);
@@ -308,9 +311,9 @@ lcg_remove(struct task_cgroup *t, struct spx_error *err)
 }
 
 static const struct cg_backend libcgroup_backend = {
-	.name = "libcgroup",
-	.create = lcg_create,
-	.remove = lcg_remove,
+    .name = "libcgroup",
+    .create = lcg_create,
+    .remove = lcg_remove,
 };
 
 /* ---- the manager -------------------------------------------------------------------- */
@@ -361,12 +364,13 @@ manager_v1(struct cgroup_manager *m, const struct cg_self *self, struct spx_erro
 	}
 	if (!m->base[CG_MEMORY])
 		return spx_error_set(err, 0, "cgroup: no writable v1 memory controller under %s",
-				     m->cfg.root);
+		                     m->cfg.root);
 	(void)found;
 	if (m->cfg.use_libcgroup) {
 		int rc = cgroup_init();
 		if (rc != 0)
-			return spx_error_set(err, 0, "cgroup: libcgroup init: %s", cgroup_strerror(rc));
+			return spx_error_set(err, 0, "cgroup: libcgroup init: %s",
+			                     cgroup_strerror(rc));
 		m->backend = &libcgroup_backend;
 	} else {
 		m->backend = &cgroupfs_backend;
@@ -438,8 +442,9 @@ cgroup_manager_new(const struct cgroup_config *c, struct spx_error *err)
 	m->cfg = *c;
 	m->version = c->force_version ? (enum cg_version)c->force_version : detect_version(c->root);
 	if (m->version == CGV_NONE) {
-		spx_error_set(err, 0, "cgroup: no cgroup v1 memory hierarchy or cgroup2 mount at %s",
-			      c->root);
+		spx_error_set(err, 0,
+		              "cgroup: no cgroup v1 memory hierarchy or cgroup2 mount at %s",
+		              c->root);
 		goto fail;
 	}
 	if (read_self(c, &self, err) < 0)
@@ -504,7 +509,8 @@ task_paths(struct task_cgroup *t, const char *leaf)
 		t->owns[c] = true;
 		for (int j = 0; j < c; j++) {
 			char rj[4096];
-			if (m->base[j] && strcmp(realpath(m->base[j], rj) ? rj : m->base[j], me) == 0)
+			if (m->base[j] &&
+			    strcmp(realpath(m->base[j], rj) ? rj : m->base[j], me) == 0)
 				t->owns[c] = false;
 		}
 		if (t->owns[c])
@@ -514,7 +520,7 @@ task_paths(struct task_cgroup *t, const char *leaf)
 
 struct task_cgroup *
 cgroup_task_create(struct cgroup_manager *m, const char *task_id, const struct cg_limits *lim,
-		   struct spx_error *err)
+                   struct spx_error *err)
 {
 	struct cg_write w[CG_MAX_WRITES];
 	struct task_cgroup *t = xcalloc(1, sizeof(*t));
@@ -639,7 +645,8 @@ cgroup_task_usage(const struct task_cgroup *t, struct cg_usage *u)
 		if (read_u64(t->dir[0], "memory.peak", &u->mem_peak) < 0)
 			u->mem_peak = u->mem_current; /* kernels before 5.19 have no peak */
 		_cleanup_free_ char *p = xasprintf("%s/cpu.stat", t->dir[0]);
-		if (read_file(p, buf, sizeof(buf)) == 0 && cg_parse_keyed(buf, "usage_usec", &usec) == 0) {
+		if (read_file(p, buf, sizeof(buf)) == 0 &&
+		    cg_parse_keyed(buf, "usage_usec", &usec) == 0) {
 			u->has_cpu = true;
 			u->cpu_ns = usec * 1000;
 		}
@@ -689,7 +696,7 @@ cgroup_task_destroy(struct task_cgroup *t, struct spx_error *err)
 		}
 		if (kill_leftovers(t))
 			return spx_error_set(err, EBUSY, "cgroup: '%s' still has processes",
-					     cgroup_task_path(t));
+			                     cgroup_task_path(t));
 	}
 	return t->m->backend->remove(t, err);
 }

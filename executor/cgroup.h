@@ -29,14 +29,14 @@ enum cg_mode { CGM_AUTO, CGM_REQUIRED, CGM_OFF };
 enum cg_version { CGV_NONE = 0, CGV_V1 = 1, CGV_V2 = 2 };
 
 struct cgroup_config {
-	enum cg_mode mode;	   /* SPEX_CGROUPS=auto|required|off */
+	enum cg_mode mode;         /* SPEX_CGROUPS=auto|required|off */
 	struct cg_settings limits; /* SPEX_CPU_HARD_LIMIT, SPEX_PIDS_MAX, SPEX_CGROUPS_LIMIT_SWAP */
-	char root[256];		   /* SPEX_CGROUP_ROOT, default /sys/fs/cgroup */
-	const char *proc_self;	   /* /proc/self/cgroup content; NULL = read it */
-	int force_version;	   /* 0 = detect; 1 or 2 (tests) */
-	bool use_libcgroup;	   /* v1 at /sys/fs/cgroup: go through libcgroup, unless
-				      SPEX_CGROUP_BACKEND=cgroupfs (saves libcgroup's ~0.9 MiB
-				      of mount tables in the executor's RSS) */
+	char root[256];            /* SPEX_CGROUP_ROOT, default /sys/fs/cgroup */
+	const char *proc_self;     /* /proc/self/cgroup content; NULL = read it */
+	int force_version;         /* 0 = detect; 1 or 2 (tests) */
+	bool use_libcgroup;        /* v1 at /sys/fs/cgroup: go through libcgroup, unless
+	                              SPEX_CGROUP_BACKEND=cgroupfs (saves libcgroup's ~0.9 MiB
+	                              of mount tables in the executor's RSS) */
 };
 
 struct cgroup_manager;
@@ -63,7 +63,7 @@ enum cg_version cgroup_manager_version(const struct cgroup_manager *m);
 /* Create the task's cgroup with lim applied. NULL with *err on failure; the
  * partly created directories are removed again. */
 struct task_cgroup *cgroup_task_create(struct cgroup_manager *m, const char *task_id,
-				       const struct cg_limits *lim, struct spx_error *err);
+                                       const struct cg_limits *lim, struct spx_error *err);
 
 /* NULL-terminated absolute paths of the cgroup.procs files task-init writes
  * its pid into. Owned by the task cgroup. */

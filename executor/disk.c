@@ -16,11 +16,11 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
-#define CLEANUP_HOLD_SECS 10 /* longest a terminal update waits for the cleanup */
+#define CLEANUP_HOLD_SECS  10 /* longest a terminal update waits for the cleanup */
 #define TRACK_EVENT_BUDGET 4096
 #define TRACK_STAT_BUDGET  20000
-#define QUICK_CHECK_MS	   1000 /* limits are checked this soon after a change */
-#define RECONCILE_SECS	   300	/* full drift correction of the tracker */
+#define QUICK_CHECK_MS     1000 /* limits are checked this soon after a change */
+#define RECONCILE_SECS     300  /* full drift correction of the tracker */
 
 struct track_job {
 	struct executor *ex;
@@ -72,7 +72,7 @@ scan_fn(void *arg)
 /* Send a RUNNING report (or the soft warning) to every running task. */
 static void
 send_reports(struct executor *ex, const struct scan_result *r, uint64_t limit, bool soft,
-	     const char *json)
+             const char *json)
 {
 	struct report_label rl[REPORT_LABELS];
 	size_t nl = report_labels(r, rl, REPORT_LABELS);
@@ -88,14 +88,14 @@ send_reports(struct executor *ex, const struct scan_result *r, uint64_t limit, b
 			task_action_label(&act, rl[i].key, "%s", rl[i].value);
 		if (limit)
 			task_action_label(&act, "spex.disk.limit_bytes", "%llu",
-					  (unsigned long long)limit);
+			                  (unsigned long long)limit);
 		if (soft) {
 			task_action_label(&act, "spex.disk.pressure", "soft");
 			snprintf(act.message, sizeof(act.message),
-				 "%s; at %.0f%% of the %s disk limit: the task will be killed "
-				 "beyond it",
-				 summary, 100.0 * (double)r->total_bytes / (double)limit,
-				 report_human_bytes(limit, human, sizeof(human)));
+			         "%s; at %.0f%% of the %s disk limit: the task will be killed "
+			         "beyond it",
+			         summary, 100.0 * (double)r->total_bytes / (double)limit,
+			         report_human_bytes(limit, human, sizeof(human)));
 		} else {
 			snprintf(act.message, sizeof(act.message), "%s", summary);
 		}
@@ -116,18 +116,19 @@ enforce_limit(struct executor *ex, const struct scan_result *r, uint64_t limit)
 	char human[REPORT_HUMAN_MAX], msg[256];
 
 	snprintf(msg, sizeof(msg), "disk limit %s exceeded; %s",
-		 report_human_bytes(limit, human, sizeof(human)), summary);
+	         report_human_bytes(limit, human, sizeof(human)), summary);
 	log_error("disk_limit", "used=%llu limit=%llu action=kill message=%s",
-		  (unsigned long long)r->total_bytes, (unsigned long long)limit, LOGQ(msg));
+	          (unsigned long long)r->total_bytes, (unsigned long long)limit, LOGQ(msg));
 	for (struct task *t = ex->tasks; t; t = t->next) {
 		struct task_action act;
 		if (t->terminal_sent)
 			continue;
 		int64_t grace = t->info->kill_policy && t->info->kill_policy->grace_period
-					? t->info->kill_policy->grace_period->nanoseconds
-					: ex->cfg->default_kill_grace_ns;
-		task_sm_limit(&t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_DISK,
-			      msg, grace, now_mono_ns(), &act);
+		                    ? t->info->kill_policy->grace_period->nanoseconds
+		                    : ex->cfg->default_kill_grace_ns;
+		task_sm_limit(&t->sm,
+		              MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_DISK, msg,
+		              grace, now_mono_ns(), &act);
 		tasks_apply(t, &act);
 	}
 }
@@ -144,12 +145,12 @@ evaluate(struct executor *ex, const struct scan_result *r, bool limits_only)
 	    (r->total_bytes < (uint64_t)((double)limit * ex->disk.soft_ratio) ||
 	     ex->dstate.soft_active))
 		return;
-	bool pending = ex->have_report_uuid &&
-		       uq_find_uuid(&ex->uq, ex->report_uuid, UUID_LEN) != NULL;
+	bool pending =
+	    ex->have_report_uuid && uq_find_uuid(&ex->uq, ex->report_uuid, UUID_LEN) != NULL;
 	int v = disk_decide(&ex->dstate, &ex->disk, r->total_bytes, limit, now_mono_ns(), pending);
 	log_debug("disk", "used=%llu limit=%llu entries=%llu verdict=%d quick=%d",
-		  (unsigned long long)r->total_bytes, (unsigned long long)limit,
-		  (unsigned long long)r->entries, v, limits_only);
+	          (unsigned long long)r->total_bytes, (unsigned long long)limit,
+	          (unsigned long long)r->entries, v, limits_only);
 	if (v & DISK_HARD) {
 		enforce_limit(ex, r, limit);
 	} else if (v & DISK_REPORT) {
@@ -173,7 +174,7 @@ scan_done(void *arg, bool cancelled)
 	}
 	if (j->res.errors)
 		log_warn("disk_scan", "unreadable=%llu first=%s", (unsigned long long)j->res.errors,
-			 LOGQ(j->res.first_error));
+		         LOGQ(j->res.first_error));
 	evaluate(ex, &j->res, false);
 out:
 	free(j->root);
@@ -298,8 +299,8 @@ track_new_done(void *arg, bool cancelled)
 	} else {
 		ex->track = j->t;
 		ex->last_reconcile_ns = now_mono_ns();
-		ex->track_ev = event_new(ex->base, track_fd(ex->track), EV_READ | EV_PERSIST,
-					 track_cb, ex);
+		ex->track_ev =
+		    event_new(ex->base, track_fd(ex->track), EV_READ | EV_PERSIST, track_cb, ex);
 		ex->quick_timer = evtimer_new(ex->base, quick_cb, ex);
 		event_add(ex->track_ev, NULL);
 		log_info("disk_track", "status=watching");
@@ -345,7 +346,8 @@ disk_task_running(struct executor *ex)
 		return;
 	if (!ex->disk_timer) {
 		int64_t ns = ex->disk.interval_ns;
-		struct timeval tv = {.tv_sec = ns / NSEC_PER_SEC, .tv_usec = (ns % NSEC_PER_SEC) / 1000};
+		struct timeval tv = {.tv_sec = ns / NSEC_PER_SEC,
+		                     .tv_usec = (ns % NSEC_PER_SEC) / 1000};
 		ex->disk_timer = event_new(ex->base, -1, EV_PERSIST, disk_timer_cb, ex);
 		evtimer_add(ex->disk_timer, &tv);
 		if (ex->disk.track) {
@@ -393,21 +395,22 @@ cleanup_done(void *arg, bool cancelled)
 	struct task *t = tasks_find(ex, j->task_id);
 
 	if (!cancelled && j->rc == 0)
-		log_info("cleanup", "task=%s reclaimed_bytes=%llu removed=%llu kept_shuffle=%llu "
-				    "errors=%llu first_error=%s",
-			 LOGQ(j->task_id), (unsigned long long)j->res.reclaimed_bytes,
-			 (unsigned long long)j->res.removed, (unsigned long long)j->res.kept,
-			 (unsigned long long)j->res.errors,
-			 LOGQ(j->res.first_error[0] ? j->res.first_error : NULL));
+		log_info("cleanup",
+		         "task=%s reclaimed_bytes=%llu removed=%llu kept_shuffle=%llu "
+		         "errors=%llu first_error=%s",
+		         LOGQ(j->task_id), (unsigned long long)j->res.reclaimed_bytes,
+		         (unsigned long long)j->res.removed, (unsigned long long)j->res.kept,
+		         (unsigned long long)j->res.errors,
+		         LOGQ(j->res.first_error[0] ? j->res.first_error : NULL));
 	else if (!cancelled)
 		log_warn("cleanup", "task=%s error=%s", LOGQ(j->task_id), LOGQ(j->err));
 	if (t && t->held) {
 		if (!cancelled && j->rc == 0) {
 			task_action_label(t->held, "spex.disk.reclaimed_bytes", "%llu",
-					  (unsigned long long)j->res.reclaimed_bytes);
+			                  (unsigned long long)j->res.reclaimed_bytes);
 			if (j->keep_shuffle)
 				task_action_label(t->held, "spex.disk.kept_shuffle_files", "%llu",
-						  (unsigned long long)j->res.kept);
+				                  (unsigned long long)j->res.kept);
 		}
 		tasks_send_held(t);
 	}
@@ -423,8 +426,9 @@ hold_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct task *t = arg;
 	(void)fd;
 	(void)what;
-	log_warn("cleanup", "task=%s slow=1 action=\"terminal update sent before the cleanup ended\"",
-		 LOGQ(t->id));
+	log_warn("cleanup",
+	         "task=%s slow=1 action=\"terminal update sent before the cleanup ended\"",
+	         LOGQ(t->id));
 	tasks_send_held(t);
 }
 

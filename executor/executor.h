@@ -32,27 +32,27 @@ struct task {
 	char *id;
 	Mesos__V1__TaskInfo *info; /* owned copy; replayed until an update is ACKed */
 	struct task_sm sm;
-	bool acked_any;		   /* an update of this task was ACKed */
+	bool acked_any; /* an update of this task was ACKed */
 	bool terminal_sent;
-	bool running;		   /* task-init alive or its report pipe open */
+	bool running; /* task-init alive or its report pipe open */
 	struct taskinit ti;
 	bool ti_reaped, report_eof, have_exit;
-	int exit_status;	   /* the command's wait status ('X' report) */
-	int ti_status;		   /* task-init's own wait status */
+	int exit_status; /* the command's wait status ('X' report) */
+	int ti_status;   /* task-init's own wait status */
 	pid_t cmd_pid;
 	int exec_errno;
 	struct event *report_ev;
 	struct event *kill_timer;
 	struct event *max_timer;
 	int64_t launch_ns;
-	struct task_cgroup *cg;	   /* NULL when the task runs without its own cgroup */
+	struct task_cgroup *cg; /* NULL when the task runs without its own cgroup */
 	struct event *oom_ev;
-	bool cg_unavailable;	   /* cgroups wanted (auto) but not usable */
-	bool oom_seen;		   /* an OOM notification arrived */
+	bool cg_unavailable; /* cgroups wanted (auto) but not usable */
+	bool oom_seen;       /* an OOM notification arrived */
 	struct cg_limits limits;
-	char heap[32];		   /* the JVM heap Spark asked for, "" if unknown */
-	uint64_t disk_bytes;	   /* the task's `disk` resource in bytes, 0 if none */
-	struct task_action *held;  /* terminal update waiting for the sandbox cleanup */
+	char heap[32];            /* the JVM heap Spark asked for, "" if unknown */
+	uint64_t disk_bytes;      /* the task's `disk` resource in bytes, 0 if none */
+	struct task_action *held; /* terminal update waiting for the sandbox cleanup */
 	struct event *hold_timer;
 };
 
@@ -62,37 +62,37 @@ struct executor {
 	struct agent *agent;
 	enum session_state state;
 	bool ever_subscribed;
-	char *agent_id;		  /* SUBSCRIBED.agent_info.id */
-	bool killing_cap;	  /* framework has TASK_KILLING_STATE */
+	char *agent_id;   /* SUBSCRIBED.agent_info.id */
+	bool killing_cap; /* framework has TASK_KILLING_STATE */
 	struct task *tasks;
 	struct update_queue uq;
 	bool update_inflight;
 	uint8_t inflight_uuid[UUID_LEN];
-	int64_t backoff_ns;	  /* next reconnect delay bound */
-	int64_t disconnected_ns;  /* start of the current disconnection, 0 if connected */
+	int64_t backoff_ns;      /* next reconnect delay bound */
+	int64_t disconnected_ns; /* start of the current disconnection, 0 if connected */
 	int64_t subscribe_sent_ns;
-	unsigned sub_epoch;	  /* number of the SUBSCRIBE in flight */
+	unsigned sub_epoch; /* number of the SUBSCRIBE in flight */
 	bool launched_any;
 	bool shutting_down;
-	bool giving_up;		  /* recovery failed or checkpointing off: exit non-zero */
+	bool giving_up; /* recovery failed or checkpointing off: exit non-zero */
 	int exit_code;
 	struct cgroup_config cgcfg;
 	struct cgroup_manager *cgm; /* NULL: cgroups off or unavailable */
-	char cg_error[256];	    /* why cgroups are unavailable */
+	char cg_error[256];         /* why cgroups are unavailable */
 	struct disk_settings disk;
 	struct disk_state dstate;
-	struct worker *worker;	    /* scans and cleanups, off the loop */
+	struct worker *worker; /* scans and cleanups, off the loop */
 	struct event *disk_timer;
 	bool scan_busy;
 	bool have_report_uuid;
 	uint8_t report_uuid[UUID_LEN]; /* the last disk report, until ACKed */
-	char *disk_json;	    /* the last full report (JSON) */
-	struct track *track;	    /* incremental usage tracker, NULL: full scans */
+	char *disk_json;               /* the last full report (JSON) */
+	struct track *track;           /* incremental usage tracker, NULL: full scans */
 	struct event *track_ev, *quick_timer;
 	int64_t last_reconcile_ns;
 	struct event *ev_sigchld, *ev_sigterm, *ev_sigint;
-	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer,
-		*shutdown_timer, *heartbeat_timer;
+	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer, *shutdown_timer,
+	    *heartbeat_timer;
 };
 
 /* session.c */
@@ -101,7 +101,7 @@ void session_start(struct executor *ex);
  * send it. Returns the new update's uuid (valid until it is ACKed), or NULL
  * when nothing was queued (the task already had its terminal update). */
 const uint8_t *session_send_status(struct executor *ex, struct task *t,
-				   const struct task_action *act);
+                                   const struct task_action *act);
 void session_pump(struct executor *ex);
 extern const struct agent_cb session_agent_cb;
 
@@ -110,7 +110,7 @@ extern const struct agent_cb session_agent_cb;
 void tasks_apply(struct task *t, const struct task_action *act);
 void tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info);
 void tasks_refuse(struct executor *ex, const Mesos__V1__TaskInfo *info, int reason,
-		  const char *msg);
+                  const char *msg);
 void tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillPolicy *override);
 /* Kill every live task within grace (SHUTDOWN, giving up, our own SIGTERM). */
 void tasks_kill_all(struct executor *ex, enum kill_cause cause, int64_t grace_ns);

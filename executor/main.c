@@ -29,14 +29,14 @@
 #define SHUTDOWN_MARGIN_NS (2 * NSEC_PER_SEC)
 
 static const char usage[] =
-	"usage: spex-executor [--version] [--help]\n"
-	"\n"
-	"A Mesos v1 HTTP executor for Apache Spark. The Mesos agent starts it with\n"
-	"MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_AGENT_ENDPOINT (or\n"
-	"MESOS_SLAVE_PID) and MESOS_SANDBOX (or MESOS_DIRECTORY) in its environment.\n"
-	"Flags the agent passes to its command executor (--launcher_dir=... etc.)\n"
-	"are accepted and ignored. Settings: SPEX_CONTENT_TYPE, SPEX_ACK_TIMEOUT,\n"
-	"SPEX_LOG_LEVEL; see docs/.\n";
+    "usage: spex-executor [--version] [--help]\n"
+    "\n"
+    "A Mesos v1 HTTP executor for Apache Spark. The Mesos agent starts it with\n"
+    "MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_AGENT_ENDPOINT (or\n"
+    "MESOS_SLAVE_PID) and MESOS_SANDBOX (or MESOS_DIRECTORY) in its environment.\n"
+    "Flags the agent passes to its command executor (--launcher_dir=... etc.)\n"
+    "are accepted and ignored. Settings: SPEX_CONTENT_TYPE, SPEX_ACK_TIMEOUT,\n"
+    "SPEX_LOG_LEVEL; see docs/.\n";
 
 static const char *
 env_get(const char *name)
@@ -60,7 +60,7 @@ ack_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (tasks_live(ex) > 0 || ex->uq.count == 0)
 		return; /* a task was launched meanwhile, or the ACKs came */
 	log_error("exit", "reason=\"terminal updates not acknowledged in time\" pending=%zu",
-		  ex->uq.count);
+	          ex->uq.count);
 	loop_exit(ex, 1);
 }
 
@@ -90,7 +90,7 @@ executor_maybe_exit(struct executor *ex)
 		ex->ack_timer = evtimer_new(ex->base, ack_timer_cb, ex);
 	if (!evtimer_pending(ex->ack_timer, NULL)) {
 		struct timeval tv = {.tv_sec = ex->cfg->ack_timeout_ns / NSEC_PER_SEC,
-				     .tv_usec = (ex->cfg->ack_timeout_ns % NSEC_PER_SEC) / 1000};
+		                     .tv_usec = (ex->cfg->ack_timeout_ns % NSEC_PER_SEC) / 1000};
 		evtimer_add(ex->ack_timer, &tv);
 	}
 }
@@ -128,9 +128,9 @@ executor_shutdown(struct executor *ex, const char *why)
 	if (!ex->shutting_down) {
 		ex->shutting_down = true;
 		log_info("shutdown", "reason=%s kill_grace=%s live_tasks=%zu", LOGQ(why),
-			 duration_format(grace, d, sizeof(d)), tasks_live(ex));
+		         duration_format(grace, d, sizeof(d)), tasks_live(ex));
 		struct timeval tv = {.tv_sec = total / NSEC_PER_SEC,
-				     .tv_usec = (total % NSEC_PER_SEC) / 1000};
+		                     .tv_usec = (total % NSEC_PER_SEC) / 1000};
 		ex->shutdown_timer = evtimer_new(ex->base, shutdown_timer_cb, ex);
 		evtimer_add(ex->shutdown_timer, &tv);
 	}
@@ -188,9 +188,9 @@ executor_free(struct executor *ex)
 	cgroup_manager_free(ex->cgm);
 	agent_free(ex->agent);
 	uq_clear(&ex->uq);
-	struct event **evs[] = {&ex->ev_sigchld,     &ex->ev_sigterm,	&ex->ev_sigint,
-				&ex->reconnect_timer, &ex->recovery_timer, &ex->pump_timer,
-				&ex->ack_timer,	      &ex->shutdown_timer, &ex->heartbeat_timer};
+	struct event **evs[] = {&ex->ev_sigchld,      &ex->ev_sigterm,     &ex->ev_sigint,
+	                        &ex->reconnect_timer, &ex->recovery_timer, &ex->pump_timer,
+	                        &ex->ack_timer,       &ex->shutdown_timer, &ex->heartbeat_timer};
 	for (size_t i = 0; i < ARRAY_SIZE(evs); i++)
 		free_event(evs[i]);
 	free(ex->agent_id);
@@ -213,12 +213,12 @@ setup_cgroups(struct executor *ex)
 	ex->cgm = cgroup_manager_new(&ex->cgcfg, &err);
 	if (ex->cgm) {
 		log_info("cgroups", "mode=%s backend=%s", modes[ex->cgcfg.mode],
-			 cgroup_manager_describe(ex->cgm));
+		         cgroup_manager_describe(ex->cgm));
 		return;
 	}
 	snprintf(ex->cg_error, sizeof(ex->cg_error), "%s", spx_error_msg(&err));
 	log_warn("cgroups", "mode=%s available=0 error=%s", modes[ex->cgcfg.mode],
-		 LOGQ(ex->cg_error));
+	         LOGQ(ex->cg_error));
 	spx_error_clear(&err);
 }
 
@@ -237,7 +237,7 @@ move_own_log(struct executor *ex)
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		log_warn("log", "error=\"open %s: %s\" action=keep_stderr", LOGQ(path),
-			 strerror(errno));
+		         strerror(errno));
 		return;
 	}
 	log_info("log", "moved_to=%s reason=\"stderr holds the task's capped output\"", LOGQ(path));
@@ -297,10 +297,11 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	log_info("start", "version=%s pid=%d framework=%s executor=%s sandbox=%s sandbox_from=%s "
-			  "checkpoint=%d",
-		 SPEX_VERSION, (int)getpid(), LOGQ(cfg.framework_id), LOGQ(cfg.executor_id),
-		 LOGQ(cfg.sandbox), cfg.sandbox_from, cfg.checkpoint);
+	log_info("start",
+	         "version=%s pid=%d framework=%s executor=%s sandbox=%s sandbox_from=%s "
+	         "checkpoint=%d",
+	         SPEX_VERSION, (int)getpid(), LOGQ(cfg.framework_id), LOGQ(cfg.executor_id),
+	         LOGQ(cfg.sandbox), cfg.sandbox_from, cfg.checkpoint);
 
 	ex.cfg = &cfg;
 	uq_init(&ex.uq);

@@ -12,19 +12,18 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define FIRST_BACKOFF_NS     (50 * NSEC_PER_MSEC)
+#define FIRST_BACKOFF_NS      (50 * NSEC_PER_MSEC)
 #define UNSUBSCRIBED_RETRY_NS (1 * NSEC_PER_SEC)
 #define REGISTRATION_LIMIT_NS (60 * NSEC_PER_SEC)
-#define RETRY_503_NS	      (500 * NSEC_PER_MSEC)
-#define HEARTBEAT_SECS	      (30 * 60)
+#define RETRY_503_NS          (500 * NSEC_PER_MSEC)
+#define HEARTBEAT_SECS        (30 * 60)
 
 static struct timeval
 tv_from_ns(int64_t ns)
 {
 	if (ns < 0)
 		ns = 0;
-	struct timeval tv = {.tv_sec = ns / NSEC_PER_SEC,
-			     .tv_usec = (ns % NSEC_PER_SEC) / 1000};
+	struct timeval tv = {.tv_sec = ns / NSEC_PER_SEC, .tv_usec = (ns % NSEC_PER_SEC) / 1000};
 	return tv;
 }
 
@@ -52,8 +51,9 @@ build_subscribe(struct executor *ex, size_t *ret_len, struct spx_error *err)
 	for (struct task *t = ex->tasks; t; t = t->next)
 		if (!t->acked_any)
 			tasks[i++] = t->info;
-	uint8_t *buf = call_subscribe_encode(ex->cfg->content_type, ex->cfg->executor_id,
-					     ex->cfg->framework_id, &ex->uq, tasks, nt, ret_len, err);
+	uint8_t *buf =
+	    call_subscribe_encode(ex->cfg->content_type, ex->cfg->executor_id,
+	                          ex->cfg->framework_id, &ex->uq, tasks, nt, ret_len, err);
 	free(tasks);
 	return buf;
 }
@@ -87,8 +87,8 @@ subscribe(struct executor *ex)
 	ex->state = SS_SUBSCRIBING;
 	ex->subscribe_sent_ns = now_mono_ns();
 	log_info("subscribe", "endpoint=%s:%d%s unacked_updates=%zu content_type=%s",
-		 ex->cfg->agent_host, ex->cfg->agent_port, ex->cfg->agent_path, ex->uq.count,
-		 content_type_name(ex->cfg->content_type));
+	         ex->cfg->agent_host, ex->cfg->agent_port, ex->cfg->agent_path, ex->uq.count,
+	         content_type_name(ex->cfg->content_type));
 }
 
 static void
@@ -111,7 +111,7 @@ recovery_cb(evutil_socket_t fd, short what, void *arg)
 	if (ex->state == SS_SUBSCRIBED)
 		return;
 	log_error("recovery_timeout", "after=%s action=kill_tasks_and_exit",
-		  duration_format(ex->cfg->recovery_timeout_ns, d, sizeof(d)));
+	          duration_format(ex->cfg->recovery_timeout_ns, d, sizeof(d)));
 	ex->giving_up = true;
 	executor_shutdown(ex, "agent recovery timed out");
 }
@@ -266,17 +266,17 @@ session_send_status(struct executor *ex, struct task *t, const struct task_actio
 		labels[i].value = act->labels[i].value;
 	}
 	struct status_spec spec = {
-		.labels = labels,
-		.n_labels = (size_t)act->n_labels,
-		.task_id = t->id,
-		.state = act->state,
-		.message = act->message,
-		.reason = act->reason,
-		.has_reason = act->has_reason,
-		.executor_id = ex->cfg->executor_id,
-		.agent_id = ex->agent_id,
-		.data = act->data,
-		.data_len = act->data_len,
+	    .labels = labels,
+	    .n_labels = (size_t)act->n_labels,
+	    .task_id = t->id,
+	    .state = act->state,
+	    .message = act->message,
+	    .reason = act->reason,
+	    .has_reason = act->has_reason,
+	    .executor_id = ex->cfg->executor_id,
+	    .agent_id = ex->agent_id,
+	    .data = act->data,
+	    .data_len = act->data_len,
 	};
 	char uuid[37];
 
@@ -287,8 +287,8 @@ session_send_status(struct executor *ex, struct task *t, const struct task_actio
 	if (task_state_is_terminal(act->state))
 		t->terminal_sent = true;
 	log_info("status", "task=%s state=%s uuid=%s reason=%d message=%s", LOGQ(t->id),
-		 task_state_name(act->state), uuid_format(st->uuid.data, uuid),
-		 act->has_reason ? act->reason : -1, LOGQ(act->message[0] ? act->message : NULL));
+	         task_state_name(act->state), uuid_format(st->uuid.data, uuid),
+	         act->has_reason ? act->reason : -1, LOGQ(act->message[0] ? act->message : NULL));
 	session_pump(ex);
 	return st->uuid.data;
 }
@@ -309,7 +309,7 @@ on_subscribed(struct executor *ex, const Mesos__V1__Executor__Event__Subscribed 
 	for (size_t i = 0; fw && i < fw->n_capabilities; i++) {
 		if (fw->capabilities[i]->has_type &&
 		    fw->capabilities[i]->type ==
-			    MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__TASK_KILLING_STATE)
+		        MESOS__V1__FRAMEWORK_INFO__CAPABILITY__TYPE__TASK_KILLING_STATE)
 			ex->killing_cap = true;
 	}
 	for (struct task *t = ex->tasks; t; t = t->next)
@@ -321,12 +321,13 @@ on_subscribed(struct executor *ex, const Mesos__V1__Executor__Event__Subscribed 
 	 * What was queued after the SUBSCRIBE was built still goes out. */
 	uq_mark_sent_epoch(&ex->uq, ex->sub_epoch);
 	evtimer_del(ex->recovery_timer);
-	log_info("subscribed", "agent_id=%s framework=%s checkpoint=%d killing_state=%d "
-			       "latency_ms=%.1f down_ms=%.1f",
-		 LOGQ(ex->agent_id), LOGQ(fw && fw->name ? fw->name : NULL),
-		 fw && fw->has_checkpoint ? fw->checkpoint : 0, ex->killing_cap,
-		 (double)(now - ex->subscribe_sent_ns) / 1e6,
-		 (double)(now - ex->disconnected_ns) / 1e6);
+	log_info("subscribed",
+	         "agent_id=%s framework=%s checkpoint=%d killing_state=%d "
+	         "latency_ms=%.1f down_ms=%.1f",
+	         LOGQ(ex->agent_id), LOGQ(fw && fw->name ? fw->name : NULL),
+	         fw && fw->has_checkpoint ? fw->checkpoint : 0, ex->killing_cap,
+	         (double)(now - ex->subscribe_sent_ns) / 1e6,
+	         (double)(now - ex->disconnected_ns) / 1e6);
 	ex->disconnected_ns = 0;
 	session_pump(ex);
 	executor_maybe_exit(ex);
@@ -345,7 +346,7 @@ on_acknowledged(struct executor *ex, const Mesos__V1__Executor__Event__Acknowled
 	if (known && t)
 		t->acked_any = true;
 	log_info("acknowledged", "task=%s uuid=%s known=%d pending=%zu", LOGQ(tid), uuid, known,
-		 ex->uq.count);
+	         ex->uq.count);
 	executor_maybe_exit(ex);
 }
 
@@ -355,9 +356,9 @@ on_launch_group(struct executor *ex, const Mesos__V1__Executor__Event__LaunchGro
 	const Mesos__V1__TaskGroupInfo *g = lg->task_group;
 	for (size_t i = 0; g && i < g->n_tasks; i++)
 		tasks_refuse(ex, g->tasks[i],
-			     MESOS__V1__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
-			     "spex runs command tasks (LAUNCH); task groups (LAUNCH_GROUP) are not "
-			     "supported: use the default executor for pods");
+		             MESOS__V1__TASK_STATUS__REASON__REASON_TASK_GROUP_INVALID,
+		             "spex runs command tasks (LAUNCH); task groups (LAUNCH_GROUP) are not "
+		             "supported: use the default executor for pods");
 }
 
 static int
@@ -406,7 +407,7 @@ cb_stream_open(void *arg)
 {
 	struct executor *ex = arg;
 	log_debug("stream_open", "latency_ms=%.1f",
-		  (double)(now_mono_ns() - ex->subscribe_sent_ns) / 1e6);
+	          (double)(now_mono_ns() - ex->subscribe_sent_ns) / 1e6);
 }
 
 static int
@@ -418,14 +419,15 @@ cb_stream_record(void *arg, const uint8_t *data, size_t len)
 	Mesos__V1__Executor__Event *ev = event_decode(ex->cfg->content_type, data, len, &err);
 	if (!ev) {
 		log_error("protocol_error", "error=%s action=resubscribe",
-			  LOGQ(spx_error_msg(&err)));
+		          LOGQ(spx_error_msg(&err)));
 		spx_error_clear(&err);
 		return -1;
 	}
-	if (ex->state != SS_SUBSCRIBED && ev->type != MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED &&
+	if (ex->state != SS_SUBSCRIBED &&
+	    ev->type != MESOS__V1__EXECUTOR__EVENT__TYPE__SUBSCRIBED &&
 	    ev->type != MESOS__V1__EXECUTOR__EVENT__TYPE__SHUTDOWN) {
 		log_error("protocol_error", "error=\"%s before SUBSCRIBED\" action=resubscribe",
-			  event_type_name(ev->type));
+		          event_type_name(ev->type));
 		mesos__v1__executor__event__free_unpacked(ev, NULL);
 		return -1;
 	}
@@ -446,7 +448,7 @@ cb_stream_closed(void *arg, int code, const char *why)
 		ex->disconnected_ns = now;
 	agent_reset_calls(ex->agent);
 	log_warn("disconnected", "code=%d reason=%s was_subscribed=%d", code, LOGQ(why),
-		 was_subscribed);
+	         was_subscribed);
 	executor_maybe_exit(ex);
 	if (ex->giving_up)
 		return;
@@ -470,7 +472,7 @@ cb_stream_closed(void *arg, int code, const char *why)
 			return;
 		}
 		delay = code == 0 ? random_between(UNSUBSCRIBED_RETRY_NS / 2, UNSUBSCRIBED_RETRY_NS)
-				  : random_between(0, RETRY_503_NS);
+		                  : random_between(0, RETRY_503_NS);
 	} else {
 		if (!evtimer_pending(ex->recovery_timer, NULL)) {
 			struct timeval rt = tv_from_ns(ex->cfg->recovery_timeout_ns);
@@ -489,7 +491,7 @@ cb_stream_closed(void *arg, int code, const char *why)
 }
 
 const struct agent_cb session_agent_cb = {
-	.stream_open = cb_stream_open,
-	.stream_record = cb_stream_record,
-	.stream_closed = cb_stream_closed,
+    .stream_open = cb_stream_open,
+    .stream_record = cb_stream_record,
+    .stream_closed = cb_stream_closed,
 };

@@ -23,8 +23,8 @@ enum { TI_STDOUT = 3, TI_STDERR = 4, TI_REPORT = 5, TI_CTL = 6, TI_FIRST_FREE = 
 
 /* The command's output streams when task-init captures them. */
 struct log_stream {
-	int rfd;	    /* read end, -1 once at EOF */
-	int wfd;	    /* write end, for the command (closed in task-init after fork) */
+	int rfd;            /* read end, -1 once at EOF */
+	int wfd;            /* write end, for the command (closed in task-init after fork) */
 	struct logcap *cap; /* writes into TI_STDOUT / TI_STDERR */
 };
 
@@ -44,7 +44,7 @@ report(char type, int32_t value, int32_t pid)
  * operator's SIGTERM is never mistaken for the executor's death. */
 #define SIG_PARENT_DIED (SIGRTMIN + 1)
 
-static pid_t command_pgrp; /* the command leads its own process group */
+static pid_t command_pgrp;       /* the command leads its own process group */
 static char command_oom_adj[16]; /* what the command writes to its oom_score_adj */
 
 /*
@@ -72,7 +72,8 @@ protect_from_oom(void)
 	if (pwrite(fd, "-1000", 5, 0) == 5)
 		snprintf(command_oom_adj, sizeof(command_oom_adj), "%d", adj);
 	else
-		snprintf(command_oom_adj, sizeof(command_oom_adj), "%d", adj + 500 > 1000 ? 1000 : adj + 500);
+		snprintf(command_oom_adj, sizeof(command_oom_adj), "%d",
+		         adj + 500 > 1000 ? 1000 : adj + 500);
 	close(fd);
 }
 
@@ -113,8 +114,7 @@ signal_tree(int sig)
 
 enum { STAGE_EXEC, STAGE_SETUP };
 
-static void __attribute__((noreturn))
-child_fail(int exec_fd, int stage, int err, int code)
+static void __attribute__((noreturn)) child_fail(int exec_fd, int stage, int err, int code)
 {
 	int msg[2] = {stage, err};
 	(void)!write(exec_fd, msg, sizeof(msg));
@@ -122,8 +122,7 @@ child_fail(int exec_fd, int stage, int err, int code)
 }
 
 /* The child: become the task. Only syscalls from here to execve. */
-static void __attribute__((noreturn))
-exec_command(const struct taskinit_opts *o, int exec_fd)
+static void __attribute__((noreturn)) exec_command(const struct taskinit_opts *o, int exec_fd)
 {
 	sigset_t none;
 	int err = ENOENT;
@@ -143,9 +142,8 @@ exec_command(const struct taskinit_opts *o, int exec_fd)
 	    dup2(err_, STDERR_FILENO) < 0 || chdir(o->cwd) < 0)
 		child_fail(exec_fd, STAGE_SETUP, errno, 127);
 	/* Groups, then gid, then uid: after setuid we could not change the rest. */
-	if (o->switch_user &&
-	    (setgroups((size_t)o->ngroups, o->groups) < 0 || setgid(o->gid) < 0 ||
-	     setuid(o->uid) < 0))
+	if (o->switch_user && (setgroups((size_t)o->ngroups, o->groups) < 0 || setgid(o->gid) < 0 ||
+	                       setuid(o->uid) < 0))
 		child_fail(exec_fd, STAGE_SETUP, errno, 127);
 	for (char **c = o->plan->candidates; *c; c++) {
 		execve(*c, o->plan->argv, o->plan->envp);
@@ -256,8 +254,7 @@ reap(pid_t main_pid, int *main_status, int *main_done)
 	}
 }
 
-static void __attribute__((noreturn))
-taskinit_main(const struct taskinit_opts *o, pid_t parent)
+static void __attribute__((noreturn)) taskinit_main(const struct taskinit_opts *o, pid_t parent)
 {
 	sigset_t mask;
 	int pipefd[2];
@@ -327,9 +324,9 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 
 	for (;;) {
 		struct pollfd pf[4] = {{.fd = sfd, .events = POLLIN},
-				       {.fd = orphaned ? -1 : TI_CTL, .events = POLLIN},
-				       {.fd = streams[0].rfd, .events = POLLIN},
-				       {.fd = streams[1].rfd, .events = POLLIN}};
+		                       {.fd = orphaned ? -1 : TI_CTL, .events = POLLIN},
+		                       {.fd = streams[0].rfd, .events = POLLIN},
+		                       {.fd = streams[1].rfd, .events = POLLIN}};
 		int timeout = (killing || linger_deadline) ? REAP_TICK_MS : -1;
 		int n = poll(pf, 4, timeout);
 		drain_logs();
@@ -387,8 +384,7 @@ taskinit_main(const struct taskinit_opts *o, pid_t parent)
 
 /* task-init could not even set itself up: say why on the report pipe (fd
  * rep), so the task fails with the reason instead of a bare exit status. */
-static void __attribute__((noreturn))
-early_fail(int rep, int err)
+static void __attribute__((noreturn)) early_fail(int rep, int err)
 {
 	struct ti_report r = {.type = 'S', .value = err, .pid = 0};
 	(void)!write(rep, &r, sizeof(r));

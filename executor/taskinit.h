@@ -49,14 +49,14 @@ struct taskinit {
 
 struct taskinit_opts {
 	const struct spawn_plan *plan;
-	const char *cwd;	 /* the sandbox */
-	int stdout_fd, stderr_fd; /* the task's stdout/stderr */
-	int64_t linger_grace_ns;  /* leftovers after the command exits: SIGTERM, then SIGKILL */
+	const char *cwd;           /* the sandbox */
+	int stdout_fd, stderr_fd;  /* the task's stdout/stderr */
+	int64_t linger_grace_ns;   /* leftovers after the command exits: SIGTERM, then SIGKILL */
 	char *const *cgroup_procs; /* cgroup.procs files to join first, or NULL */
-	bool capture_logs;	   /* pipe the command's stdout/stderr through task-init
-				      into stdout_fd/stderr_fd, capped (see logcap.h) */
+	bool capture_logs;         /* pipe the command's stdout/stderr through task-init
+	                              into stdout_fd/stderr_fd, capped (see logcap.h) */
 	uint64_t log_head, log_tail;
-	bool switch_user;	  /* drop to uid/gid/groups in the command */
+	bool switch_user; /* drop to uid/gid/groups in the command */
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;

@@ -98,7 +98,7 @@ tasks_apply(struct task *t, const struct task_action *act)
 		if (d < 0)
 			d = 0;
 		struct timeval tv = {.tv_sec = d / NSEC_PER_SEC,
-				     .tv_usec = (d % NSEC_PER_SEC) / 1000};
+		                     .tv_usec = (d % NSEC_PER_SEC) / 1000};
 		evtimer_add(t->kill_timer, &tv);
 	}
 	if (act->state != TASK_NO_STATE)
@@ -111,10 +111,10 @@ usage_labels(struct task *t, const struct cg_usage *u, struct task_action *act)
 {
 	if (t->limits.mem_limit != UINT64_MAX && t->limits.has_mem)
 		task_action_label(act, "spex.mem.limit_bytes", "%llu",
-				  (unsigned long long)t->limits.mem_limit);
+		                  (unsigned long long)t->limits.mem_limit);
 	if (u->has_mem)
 		task_action_label(act, "spex.mem.peak_bytes", "%llu",
-				  (unsigned long long)u->mem_peak);
+		                  (unsigned long long)u->mem_peak);
 	if (u->has_cpu)
 		task_action_label(act, "spex.cpu.time_ns", "%llu", (unsigned long long)u->cpu_ns);
 }
@@ -123,7 +123,7 @@ usage_labels(struct task *t, const struct cg_usage *u, struct task_action *act)
  * JVM's own OutOfMemoryError. Fills the usage labels into act. */
 static void
 exit_cause(struct task *t, int status, struct exit_info *info, char *oom_msg, size_t n,
-	   struct cg_usage *u)
+           struct cg_usage *u)
 {
 	uint64_t kills = 0;
 
@@ -133,10 +133,10 @@ exit_cause(struct task *t, int status, struct exit_info *info, char *oom_msg, si
 		cgroup_task_usage(t->cg, u);
 		if (cgroup_task_oom_kills(t->cg, &kills) == 0 && kills > 0) {
 			info->cgroup_oom = true;
-			cg_oom_message(t->limits.mem_limit, u->mem_peak > t->limits.mem_limit
-								  ? t->limits.mem_limit
-								  : u->mem_peak,
-				       t->heap[0] ? t->heap : NULL, oom_msg, n);
+			cg_oom_message(t->limits.mem_limit,
+			               u->mem_peak > t->limits.mem_limit ? t->limits.mem_limit
+			                                                 : u->mem_peak,
+			               t->heap[0] ? t->heap : NULL, oom_msg, n);
 			info->oom_message = oom_msg;
 		}
 	}
@@ -154,7 +154,8 @@ task_cgroup_done(struct task *t)
 	if (!t->cg)
 		return;
 	if (cgroup_task_destroy(t->cg, &err) < 0)
-		log_error("cgroup_destroy", "task=%s error=%s", LOGQ(t->id), LOGQ(spx_error_msg(&err)));
+		log_error("cgroup_destroy", "task=%s error=%s", LOGQ(t->id),
+		          LOGQ(spx_error_msg(&err)));
 	spx_error_clear(&err);
 	cgroup_task_free(t->cg);
 	t->cg = NULL;
@@ -183,9 +184,10 @@ task_finish(struct task *t)
 	task_cgroup_done(t);
 	task_sm_exited(&t->sm, status, &info, &act);
 	usage_labels(t, &u, &act);
-	log_info("task_exit", "task=%s pid=%d wait_status=%d runtime_ms=%.0f cgroup_oom=%d jvm_oom=%d",
-		 LOGQ(t->id), (int)t->cmd_pid, status, (double)(now_mono_ns() - t->launch_ns) / 1e6,
-		 info.cgroup_oom, info.jvm_oom);
+	log_info("task_exit",
+	         "task=%s pid=%d wait_status=%d runtime_ms=%.0f cgroup_oom=%d jvm_oom=%d",
+	         LOGQ(t->id), (int)t->cmd_pid, status, (double)(now_mono_ns() - t->launch_ns) / 1e6,
+	         info.cgroup_oom, info.jvm_oom);
 	if (disk_task_ended(t->ex, t, &act))
 		return; /* sent once the sandbox is cleaned */
 	tasks_apply(t, &act);
@@ -226,12 +228,12 @@ running_labels(struct task *t, struct task_action *act)
 	task_action_label(act, "spex.cgroup", "%s", cgroup_task_path(t->cg));
 	if (t->limits.has_mem && t->limits.mem_limit != UINT64_MAX)
 		task_action_label(act, "spex.mem.limit_bytes", "%llu",
-				  (unsigned long long)t->limits.mem_limit);
+		                  (unsigned long long)t->limits.mem_limit);
 	if (t->limits.has_cpus)
 		task_action_label(act, "spex.cpus", "%g", t->limits.cpus);
 	if (t->limits.pids_max)
 		task_action_label(act, "spex.pids.max", "%llu",
-				  (unsigned long long)t->limits.pids_max);
+		                  (unsigned long long)t->limits.pids_max);
 }
 
 static void
@@ -259,7 +261,7 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 		case 'R':
 			t->cmd_pid = r.pid;
 			log_info("exec", "task=%s pid=%d latency_ms=%.2f", LOGQ(t->id), (int)r.pid,
-				 (double)(now_mono_ns() - t->launch_ns) / 1e6);
+			         (double)(now_mono_ns() - t->launch_ns) / 1e6);
 			task_sm_exec_ok(&t->sm, &act);
 			if (act.state != TASK_NO_STATE)
 				running_labels(t, &act);
@@ -271,13 +273,13 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 		case 'C': {
 			char msg[256];
 			snprintf(msg, sizeof(msg), "%s: %s",
-				 r.type == 'C' ? "cannot join the task's cgroup"
-					       : "cannot set up the task's stdio, cwd or user",
-				 strerror(r.value));
+			         r.type == 'C' ? "cannot join the task's cgroup"
+			                       : "cannot set up the task's stdio, cwd or user",
+			         strerror(r.value));
 			log_error("launch_failed", "task=%s error=%s", LOGQ(t->id), LOGQ(msg));
 			task_sm_launch_failed(
-				&t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
-				msg, &act);
+			    &t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
+			    msg, &act);
 			tasks_apply(t, &act);
 			if (r.type == 'C' || r.pid == 0) { /* nothing ran: no 'X' follows */
 				t->have_exit = true;
@@ -288,13 +290,13 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 		case 'E': {
 			t->exec_errno = r.value;
 			const char *what_ = t->info->command && t->info->command->value
-						    ? t->info->command->value
-						    : "?";
+			                        ? t->info->command->value
+			                        : "?";
 			if (!t->info->command || !t->info->command->has_shell ||
 			    t->info->command->shell)
 				what_ = "/bin/sh";
 			log_error("exec_failed", "task=%s error=%s", LOGQ(t->id),
-				  LOGQ(strerror(r.value)));
+			          LOGQ(strerror(r.value)));
 			task_sm_exec_failed(&t->sm, r.value, what_, &act);
 			tasks_apply(t, &act);
 			break;
@@ -369,7 +371,7 @@ oom_cb(evutil_socket_t fd, short what, void *arg)
 	if (cgroup_task_oom_kills(t->cg, &kills) == 0 && kills > 0 && !t->oom_seen) {
 		t->oom_seen = true;
 		log_warn("oom", "task=%s cgroup=%s oom_kills=%llu", LOGQ(t->id),
-			 LOGQ(cgroup_task_path(t->cg)), (unsigned long long)kills);
+		         LOGQ(cgroup_task_path(t->cg)), (unsigned long long)kills);
 	}
 }
 
@@ -390,7 +392,7 @@ task_cgroup_setup(struct executor *ex, struct task *t, struct spx_error *err)
 		if (ex->cgcfg.mode == CGM_REQUIRED)
 			return spx_error_wrap(err, "SPEX_CGROUPS=required");
 		log_warn("cgroups_unavailable", "task=%s error=%s action=run_without_limits",
-			 LOGQ(t->id), LOGQ(spx_error_msg(err)));
+		         LOGQ(t->id), LOGQ(spx_error_msg(err)));
 		spx_error_clear(err);
 		t->cg_unavailable = true;
 		return 0;
@@ -404,9 +406,9 @@ task_cgroup_setup(struct executor *ex, struct task *t, struct spx_error *err)
 		spx_error_clear(err);
 	}
 	log_info("cgroup", "task=%s path=%s mem_limit=%llu cpus=%g pids_max=%llu", LOGQ(t->id),
-		 LOGQ(cgroup_task_path(t->cg)),
-		 (unsigned long long)(t->limits.mem_limit == UINT64_MAX ? 0 : t->limits.mem_limit),
-		 t->limits.cpus, (unsigned long long)t->limits.pids_max);
+	         LOGQ(cgroup_task_path(t->cg)),
+	         (unsigned long long)(t->limits.mem_limit == UINT64_MAX ? 0 : t->limits.mem_limit),
+	         t->limits.cpus, (unsigned long long)t->limits.pids_max);
 	return 0;
 }
 
@@ -421,7 +423,7 @@ struct run_as {
 /* CommandInfo.user, when spex runs as root: the command drops to it. */
 static int
 task_user(const Mesos__V1__CommandInfo *cmd, struct spawn_plan *plan, struct run_as *ra,
-	  struct spx_error *err)
+          struct spx_error *err)
 {
 	memset(ra, 0, sizeof(*ra));
 	if (!cmd->user || !*cmd->user)
@@ -431,7 +433,7 @@ task_user(const Mesos__V1__CommandInfo *cmd, struct spawn_plan *plan, struct run
 		if (self && strcmp(self->pw_name, cmd->user) == 0)
 			return 0;
 		return spx_error_set(err, EPERM, "cannot run as user '%s': spex is not root",
-				     cmd->user);
+		                     cmd->user);
 	}
 	errno = 0;
 	struct passwd *pw = getpwnam(cmd->user);
@@ -460,30 +462,29 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 	if (!t->info->command)
 		return spx_error_set(err, 0, "TaskInfo has no command (spex runs command tasks)");
 	if (spawn_plan_build(t->info->command, environ, ex->cfg->sandbox, first_role(t->info),
-			     &plan, err) < 0)
+	                     &plan, err) < 0)
 		return -1;
-	if (task_user(t->info->command, &plan, &ra, err) < 0 ||
-	    task_cgroup_setup(ex, t, err) < 0 ||
+	if (task_user(t->info->command, &plan, &ra, err) < 0 || task_cgroup_setup(ex, t, err) < 0 ||
 	    (capture ? sandbox_task_stdio_captured(ex->cfg->sandbox, &out, &errfd, &captured, err)
-		     : sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err)) < 0) {
+	             : sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err)) < 0) {
 		spawn_plan_free(&plan);
 		return -1;
 	}
 	struct taskinit_opts opts = {
-		.plan = &plan,
-		.cwd = ex->cfg->sandbox,
-		.stdout_fd = out,
-		.stderr_fd = errfd,
-		.linger_grace_ns = ex->cfg->default_kill_grace_ns,
-		.cgroup_procs = t->cg ? cgroup_task_procs_files(t->cg) : NULL,
-		.capture_logs = captured,
-		.log_head = ex->disk.log_head,
-		.log_tail = ex->disk.log_tail,
-		.switch_user = ra.set,
-		.uid = ra.uid,
-		.gid = ra.gid,
-		.groups = ra.groups,
-		.ngroups = ra.ngroups,
+	    .plan = &plan,
+	    .cwd = ex->cfg->sandbox,
+	    .stdout_fd = out,
+	    .stderr_fd = errfd,
+	    .linger_grace_ns = ex->cfg->default_kill_grace_ns,
+	    .cgroup_procs = t->cg ? cgroup_task_procs_files(t->cg) : NULL,
+	    .capture_logs = captured,
+	    .log_head = ex->disk.log_head,
+	    .log_tail = ex->disk.log_tail,
+	    .switch_user = ra.set,
+	    .uid = ra.uid,
+	    .gid = ra.gid,
+	    .groups = ra.groups,
+	    .ngroups = ra.ngroups,
 	};
 	int r = taskinit_spawn(&opts, &t->ti, err);
 	spawn_plan_free(&plan);
@@ -506,12 +507,13 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 
 	if (tasks_find(ex, info->task_id->value)) {
 		log_warn("launch_ignored", "task=%s reason=\"duplicate task id\"",
-			 LOGQ(info->task_id->value));
+		         LOGQ(info->task_id->value));
 		return;
 	}
 	if (ex->shutting_down) {
-		tasks_refuse(ex, info, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH,
-			     "the executor is shutting down");
+		tasks_refuse(ex, info,
+		             MESOS__V1__TASK_STATUS__REASON__REASON_TASK_KILLED_DURING_LAUNCH,
+		             "the executor is shutting down");
 		return;
 	}
 	struct task *t = task_new(ex, info);
@@ -525,9 +527,9 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 		char msg[256];
 		snprintf(msg, sizeof(msg), "launch failed: %s", spx_error_msg(&err));
 		log_error("launch_failed", "task=%s error=%s", LOGQ(t->id), LOGQ(msg));
-		task_sm_launch_failed(&t->sm,
-				      MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED,
-				      msg, &act);
+		task_sm_launch_failed(
+		    &t->sm, MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg,
+		    &act);
 		spx_error_clear(&err);
 		task_release_process(t);
 		task_cgroup_done(t);
@@ -538,7 +540,7 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 	const Mesos__V1__DurationInfo *mct = info->max_completion_time;
 	if (mct && mct->nanoseconds > 0) {
 		struct timeval tv = {.tv_sec = mct->nanoseconds / NSEC_PER_SEC,
-				     .tv_usec = (mct->nanoseconds % NSEC_PER_SEC) / 1000};
+		                     .tv_usec = (mct->nanoseconds % NSEC_PER_SEC) / 1000};
 		t->max_timer = evtimer_new(ex->base, max_timer_cb, t);
 		evtimer_add(t->max_timer, &tv);
 	}
@@ -575,7 +577,7 @@ tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillPolicy
 
 	if (!t || t->terminal_sent) {
 		log_warn("kill_ignored", "task=%s reason=%s", LOGQ(task_id),
-			 t ? "already terminal" : "unknown task");
+		         t ? "already terminal" : "unknown task");
 		return;
 	}
 	/* Kill.kill_policy > TaskInfo.kill_policy > 3 s. */
@@ -584,7 +586,8 @@ tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillPolicy
 		grace = grace_of(t->info->kill_policy);
 	if (grace < 0)
 		grace = ex->cfg->default_kill_grace_ns;
-	log_info("kill", "task=%s grace_ms=%lld", LOGQ(task_id), (long long)(grace / NSEC_PER_MSEC));
+	log_info("kill", "task=%s grace_ms=%lld", LOGQ(task_id),
+	         (long long)(grace / NSEC_PER_MSEC));
 	task_sm_kill(&t->sm, KC_KILL, grace, now_mono_ns(), &act);
 	tasks_apply(t, &act);
 }

@@ -23,7 +23,7 @@ void worker_free(struct worker *w);
 
 /* Queue fn(arg) for the thread; done(arg, cancelled) follows on the loop. */
 void worker_submit(struct worker *w, worker_fn fn, void (*done)(void *arg, bool cancelled),
-		   void *arg);
+                   void *arg);
 
 /* 1 while a job runs or waits. */
 int worker_busy(const struct worker *w);

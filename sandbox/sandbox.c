@@ -97,7 +97,7 @@ is_pipe_or_socket(int fd)
 
 int
 sandbox_task_stdio_captured(const char *sandbox, int *ret_out, int *ret_err, bool *ret_captured,
-			    struct spx_error *err)
+                            struct spx_error *err)
 {
 	if (is_pipe_or_socket(STDOUT_FILENO) || is_pipe_or_socket(STDERR_FILENO)) {
 		*ret_captured = false;

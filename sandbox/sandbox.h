@@ -31,8 +31,8 @@ int sandbox_task_stdio(const char *sandbox, int *ret_out, int *ret_err, struct s
  * offsets) and *ret_captured is set; otherwise the descriptors are inherited
  * as above and *ret_captured is cleared.
  */
-int sandbox_task_stdio_captured(const char *sandbox, int *ret_out, int *ret_err,
-				bool *ret_captured, struct spx_error *err);
+int sandbox_task_stdio_captured(const char *sandbox, int *ret_out, int *ret_err, bool *ret_captured,
+                                struct spx_error *err);
 
 /* 1 if fd is <sandbox>/<name> itself (same inode). */
 int sandbox_fd_is(const char *sandbox, int fd, const char *name);

@@ -32,8 +32,7 @@ limit_of(const Mesos__V1__TaskInfo *ti, const char *name)
 }
 
 void
-cg_limits_from_task(const Mesos__V1__TaskInfo *ti, const struct cg_settings *s,
-		    struct cg_limits *l)
+cg_limits_from_task(const Mesos__V1__TaskInfo *ti, const struct cg_settings *s, struct cg_limits *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->mem_limit = UINT64_MAX;
@@ -57,8 +56,8 @@ cg_limits_from_task(const Mesos__V1__TaskInfo *ti, const struct cg_settings *s,
 	const Mesos__V1__Value__Scalar *ml = limit_of(ti, "mem");
 	if (ml) /* an infinite limit means "no limit" */
 		l->mem_limit = isinf(ml->value) || !(ml->value > 0)
-				       ? UINT64_MAX
-				       : (uint64_t)(ml->value * 1024 * 1024);
+		                   ? UINT64_MAX
+		                   : (uint64_t)(ml->value * 1024 * 1024);
 	l->cpu_limit = l->cpus;
 	l->cpu_hard = s->cpu_hard && l->has_cpus;
 	const Mesos__V1__Value__Scalar *cl = limit_of(ti, "cpus");
@@ -200,7 +199,8 @@ cg_parse_proc_cgroup(const char *content, struct cg_self *ret, struct spx_error 
 		}
 		char *save = NULL;
 		_cleanup_free_ char *copy = xstrdup(ctrls);
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (char *tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
 			for (int i = 0; i < CG_NCTRL; i++) {
 				if (strcmp(tok, v1_names[i]) == 0) {
 					free(ret->v1[i]);
@@ -231,8 +231,8 @@ has_token(const char *list, const char *tok)
 }
 
 int
-cg_v2_subtree_tokens(const char *available, const char *enabled, const char *const *want,
-		     char *out, size_t n, struct spx_error *err)
+cg_v2_subtree_tokens(const char *available, const char *enabled, const char *const *want, char *out,
+                     size_t n, struct spx_error *err)
 {
 	size_t o = 0;
 	out[0] = '\0';
@@ -240,9 +240,8 @@ cg_v2_subtree_tokens(const char *available, const char *enabled, const char *con
 		if (has_token(enabled, *w))
 			continue;
 		if (!has_token(available, *w))
-			return spx_error_set(err, 0,
-					     "controller '%s' is not available in the parent cgroup",
-					     *w);
+			return spx_error_set(
+			    err, 0, "controller '%s' is not available in the parent cgroup", *w);
 		int k = snprintf(out + o, n - o, "%s+%s", o ? " " : "", *w);
 		if (k < 0 || (size_t)k >= n - o)
 			return spx_error_set(err, 0, "subtree_control list too long");
@@ -337,23 +336,25 @@ cg_oom_message(uint64_t limit, uint64_t peak, const char *heap, char *out, size_
 	uint64_t heap_bytes;
 
 	if (heap && cg_parse_java_size(heap, &heap_bytes) == 0 && heap_bytes < limit) {
-		snprintf(out, n,
-			 "memory limit %llu MiB exceeded (peak %llu MiB, heap -Xmx %s, overhead %llu "
-			 "MiB); raise spark.executor.memoryOverhead",
-			 (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap,
-			 (unsigned long long)((limit - heap_bytes) / mib));
+		snprintf(
+		    out, n,
+		    "memory limit %llu MiB exceeded (peak %llu MiB, heap -Xmx %s, overhead %llu "
+		    "MiB); raise spark.executor.memoryOverhead",
+		    (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap,
+		    (unsigned long long)((limit - heap_bytes) / mib));
 		return;
 	}
 	if (heap && cg_parse_java_size(heap, &heap_bytes) == 0) {
-		snprintf(out, n,
-			 "memory limit %llu MiB exceeded (peak %llu MiB); the heap alone (-Xmx %s) is "
-			 "not below the limit: the task's mem must cover spark.executor.memory plus "
-			 "spark.executor.memoryOverhead",
-			 (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap);
+		snprintf(
+		    out, n,
+		    "memory limit %llu MiB exceeded (peak %llu MiB); the heap alone (-Xmx %s) is "
+		    "not below the limit: the task's mem must cover spark.executor.memory plus "
+		    "spark.executor.memoryOverhead",
+		    (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap);
 		return;
 	}
 	snprintf(out, n,
-		 "memory limit %llu MiB exceeded (peak %llu MiB); raise spark.executor.memory or "
-		 "spark.executor.memoryOverhead",
-		 (unsigned long long)(limit / mib), (unsigned long long)(peak / mib));
+	         "memory limit %llu MiB exceeded (peak %llu MiB); raise spark.executor.memory or "
+	         "spark.executor.memoryOverhead",
+	         (unsigned long long)(limit / mib), (unsigned long long)(peak / mib));
 }

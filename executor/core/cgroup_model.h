@@ -26,28 +26,28 @@
 #include "error.h"
 #include "mesos.pb-c.h"
 
-#define CG_MIN_MEMORY	   (32ULL * 1024 * 1024)
-#define CG_CFS_PERIOD_US   100000
-#define CG_MIN_QUOTA_US	   1000
-#define CG_DEFAULT_PIDS	   32768
+#define CG_MIN_MEMORY    (32ULL * 1024 * 1024)
+#define CG_CFS_PERIOD_US 100000
+#define CG_MIN_QUOTA_US  1000
+#define CG_DEFAULT_PIDS  32768
 
 enum cg_ctrl { CG_CPU, CG_CPUACCT, CG_MEMORY, CG_PIDS, CG_NCTRL };
 
 struct cg_settings {
-	bool cpu_hard;	   /* SPEX_CPU_HARD_LIMIT=1 */
+	bool cpu_hard;     /* SPEX_CPU_HARD_LIMIT=1 */
 	bool limit_swap;   /* SPEX_CGROUPS_LIMIT_SWAP=1 (v1 memsw, when present) */
 	uint64_t pids_max; /* SPEX_PIDS_MAX, 0 = no pids limit */
 };
 
 struct cg_limits {
 	bool has_cpus;
-	double cpus;	     /* requested cpus (TaskInfo resources) */
-	bool cpu_hard;	     /* set a CFS quota */
-	double cpu_limit;    /* the quota's cpus: TaskInfo.limits["cpus"], else cpus */
+	double cpus;      /* requested cpus (TaskInfo resources) */
+	bool cpu_hard;    /* set a CFS quota */
+	double cpu_limit; /* the quota's cpus: TaskInfo.limits["cpus"], else cpus */
 	bool has_mem;
-	uint64_t mem_bytes;  /* requested memory (soft) */
-	uint64_t mem_limit;  /* hard memory limit, UINT64_MAX when unlimited */
-	uint64_t pids_max;   /* 0 = none */
+	uint64_t mem_bytes; /* requested memory (soft) */
+	uint64_t mem_limit; /* hard memory limit, UINT64_MAX when unlimited */
+	uint64_t pids_max;  /* 0 = none */
 	bool limit_swap;
 };
 
@@ -65,7 +65,7 @@ struct cg_write {
  * TaskInfo.limits, with the executor's settings. Never fails: a task without
  * resources simply gets no cpu/mem limit. */
 void cg_limits_from_task(const Mesos__V1__TaskInfo *ti, const struct cg_settings *s,
-			 struct cg_limits *ret);
+                         struct cg_limits *ret);
 
 /* The writes for v1 (in order: limit before memsw). Returns the count. */
 size_t cg_v1_writes(const struct cg_limits *l, struct cg_write *out);
@@ -84,7 +84,7 @@ const char *cg_v2_ctrl_name(enum cg_ctrl c);
 /* Our place in each hierarchy, from /proc/self/cgroup content. */
 struct cg_self {
 	char *v1[CG_NCTRL]; /* path per v1 controller, NULL if not mounted */
-	char *unified;	    /* the "0::" path, NULL if none */
+	char *unified;      /* the "0::" path, NULL if none */
 };
 int cg_parse_proc_cgroup(const char *content, struct cg_self *ret, struct spx_error *err);
 void cg_self_free(struct cg_self *s);
@@ -95,7 +95,7 @@ void cg_self_free(struct cg_self *s);
  * space-separated list into out (size n; "" if nothing to do). Returns -1
  * with *err if a wanted controller is not available. */
 int cg_v2_subtree_tokens(const char *available, const char *enabled, const char *const *want,
-			 char *out, size_t n, struct spx_error *err);
+                         char *out, size_t n, struct spx_error *err);
 
 /* Value of `key` in a "key value\n" file (memory.oom_control, memory.events,
  * cpu.stat, memory.stat). Returns 0, or -1 if the key is absent/malformed. */

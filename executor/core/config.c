@@ -9,20 +9,20 @@
 /* Flags the agent and the Mesos containerizer pass to the command executor
  * (apache/mesos src/launcher/executor.cpp, containerizer.cpp). */
 static const char *const agent_flags[] = {
-	"--launcher_dir",
-	"--sandbox_directory",
-	"--working_directory",
-	"--user",
-	"--rootfs",
-	"--task_command",
-	"--task_environment",
-	"--task_launch_info",
-	"--tty_slave_path",
-	"--task_supplementary_groups",
-	"--effective_capabilities",
-	"--bounding_capabilities",
-	"--capabilities",
-	"--help",
+    "--launcher_dir",
+    "--sandbox_directory",
+    "--working_directory",
+    "--user",
+    "--rootfs",
+    "--task_command",
+    "--task_environment",
+    "--task_launch_info",
+    "--tty_slave_path",
+    "--task_supplementary_groups",
+    "--effective_capabilities",
+    "--bounding_capabilities",
+    "--capabilities",
+    "--help",
 };
 
 int
@@ -99,7 +99,7 @@ config_parse_endpoint(const char *ep, char **ret_host, int *ret_port, struct spx
 		colon = strrchr(ep, ':');
 		if (!colon || colon == ep)
 			return spx_error_set(err, 0, "malformed endpoint '%s' (expected host:port)",
-					     ep);
+			                     ep);
 		host = xstrndup(ep, (size_t)(colon - ep));
 	}
 	if (parse_port(colon + 1, ret_port) < 0) {
@@ -112,13 +112,13 @@ config_parse_endpoint(const char *ep, char **ret_host, int *ret_port, struct spx
 
 int
 config_parse_pid(const char *pid, char **ret_host, int *ret_port, char **ret_prefix,
-		 struct spx_error *err)
+                 struct spx_error *err)
 {
 	const char *at = strchr(pid, '@');
 
 	if (!at || at == pid)
-		return spx_error_set(err, 0, "malformed MESOS_SLAVE_PID '%s' (expected id@host:port)",
-				     pid);
+		return spx_error_set(err, 0,
+		                     "malformed MESOS_SLAVE_PID '%s' (expected id@host:port)", pid);
 	for (const char *p = pid; p < at; p++) {
 		if (*p == '/' || *p == ' ' || (unsigned char)*p < 0x20)
 			return spx_error_set(err, 0, "malformed MESOS_SLAVE_PID '%s'", pid);
@@ -131,7 +131,7 @@ config_parse_pid(const char *pid, char **ret_host, int *ret_port, char **ret_pre
 
 static int
 env_duration(config_getenv_fn get, const char *name, int64_t def, int64_t *ret,
-	     struct spx_error *err)
+             struct spx_error *err)
 {
 	const char *v = get(name);
 	if (!v || !*v) {
@@ -175,8 +175,8 @@ config_agent(struct config *cfg, config_getenv_fn get, struct spx_error *err)
 		return 0;
 	}
 	return spx_error_set(err, 0,
-			     "missing required environment variable MESOS_AGENT_ENDPOINT "
-			     "(or MESOS_SLAVE_PID)");
+	                     "missing required environment variable MESOS_AGENT_ENDPOINT "
+	                     "(or MESOS_SLAVE_PID)");
 }
 
 static int
@@ -190,14 +190,14 @@ config_sandbox(struct config *cfg, config_getenv_fn get, struct spx_error *err)
 			continue;
 		if (v[0] != '/')
 			return spx_error_set(err, 0, "%s must be an absolute path, got '%s'",
-					     vars[i], v);
+			                     vars[i], v);
 		cfg->sandbox = xstrdup(v);
 		cfg->sandbox_from = vars[i];
 		return 0;
 	}
 	return spx_error_set(err, 0,
-			     "missing required environment variable MESOS_SANDBOX (or "
-			     "MESOS_DIRECTORY)");
+	                     "missing required environment variable MESOS_SANDBOX (or "
+	                     "MESOS_DIRECTORY)");
 }
 
 int
@@ -215,13 +215,12 @@ config_from_env(struct config *cfg, config_getenv_fn get, struct spx_error *err)
 	v = get("MESOS_CHECKPOINT");
 	cfg->checkpoint = v && strcmp(v, "1") == 0;
 	if (env_duration(get, "MESOS_RECOVERY_TIMEOUT", 15 * 60 * NSEC_PER_SEC,
-			 &cfg->recovery_timeout_ns, err) < 0 ||
+	                 &cfg->recovery_timeout_ns, err) < 0 ||
 	    env_duration(get, "MESOS_SUBSCRIPTION_BACKOFF_MAX", 2 * NSEC_PER_SEC,
-			 &cfg->backoff_max_ns, err) < 0 ||
+	                 &cfg->backoff_max_ns, err) < 0 ||
 	    env_duration(get, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", 5 * NSEC_PER_SEC,
-			 &cfg->shutdown_grace_ns, err) < 0 ||
-	    env_duration(get, "SPEX_ACK_TIMEOUT", 60 * NSEC_PER_SEC, &cfg->ack_timeout_ns,
-			 err) < 0)
+	                 &cfg->shutdown_grace_ns, err) < 0 ||
+	    env_duration(get, "SPEX_ACK_TIMEOUT", 60 * NSEC_PER_SEC, &cfg->ack_timeout_ns, err) < 0)
 		goto fail;
 
 	v = get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN");
@@ -235,9 +234,9 @@ config_from_env(struct config *cfg, config_getenv_fn get, struct spx_error *err)
 		cfg->content_type = CT_JSON;
 	} else {
 		spx_error_set(err, 0,
-			      "SPEX_CONTENT_TYPE: unsupported '%s' (expected "
-			      "application/x-protobuf or application/json)",
-			      v);
+		              "SPEX_CONTENT_TYPE: unsupported '%s' (expected "
+		              "application/x-protobuf or application/json)",
+		              v);
 		goto fail;
 	}
 	return 0;

@@ -14,20 +14,20 @@
 enum content_type { CT_PROTOBUF, CT_JSON };
 
 struct config {
-	char *framework_id;	  /* MESOS_FRAMEWORK_ID (required) */
-	char *executor_id;	  /* MESOS_EXECUTOR_ID (required) */
-	char *agent_host;	  /* from MESOS_SLAVE_PID or MESOS_AGENT_ENDPOINT */
+	char *framework_id; /* MESOS_FRAMEWORK_ID (required) */
+	char *executor_id;  /* MESOS_EXECUTOR_ID (required) */
+	char *agent_host;   /* from MESOS_SLAVE_PID or MESOS_AGENT_ENDPOINT */
 	int agent_port;
-	char *agent_path;	  /* "/slave(1)/api/v1/executor" or "/api/v1/executor" */
-	char *sandbox;		  /* MESOS_SANDBOX, else MESOS_DIRECTORY */
-	const char *sandbox_from; /* which variable gave it */
-	bool checkpoint;	  /* MESOS_CHECKPOINT == "1" */
-	int64_t recovery_timeout_ns;  /* MESOS_RECOVERY_TIMEOUT, default 15mins */
-	int64_t backoff_max_ns;	      /* MESOS_SUBSCRIPTION_BACKOFF_MAX, default 2secs */
-	int64_t shutdown_grace_ns;    /* MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, default 5secs */
-	char *token;		      /* MESOS_EXECUTOR_AUTHENTICATION_TOKEN, never logged */
+	char *agent_path;               /* "/slave(1)/api/v1/executor" or "/api/v1/executor" */
+	char *sandbox;                  /* MESOS_SANDBOX, else MESOS_DIRECTORY */
+	const char *sandbox_from;       /* which variable gave it */
+	bool checkpoint;                /* MESOS_CHECKPOINT == "1" */
+	int64_t recovery_timeout_ns;    /* MESOS_RECOVERY_TIMEOUT, default 15mins */
+	int64_t backoff_max_ns;         /* MESOS_SUBSCRIPTION_BACKOFF_MAX, default 2secs */
+	int64_t shutdown_grace_ns;      /* MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD, default 5secs */
+	char *token;                    /* MESOS_EXECUTOR_AUTHENTICATION_TOKEN, never logged */
 	enum content_type content_type; /* SPEX_CONTENT_TYPE */
-	int64_t ack_timeout_ns;	      /* SPEX_ACK_TIMEOUT: failsafe wait for the last ACK, 60secs */
+	int64_t ack_timeout_ns; /* SPEX_ACK_TIMEOUT: failsafe wait for the last ACK, 60secs */
 	int64_t default_kill_grace_ns; /* 3secs, as Mesos */
 };
 
@@ -43,7 +43,7 @@ void config_free(struct config *cfg);
 /* Split "slave(1)@10.0.0.5:5051" into host, port and the path prefix
  * "/slave(1)". Returns -1 with *err on a malformed value. */
 int config_parse_pid(const char *pid, char **ret_host, int *ret_port, char **ret_prefix,
-		     struct spx_error *err);
+                     struct spx_error *err);
 
 /* Split "host:port" ("[v6]:port" too). Returns -1 with *err on a malformed value. */
 int config_parse_endpoint(const char *ep, char **ret_host, int *ret_port, struct spx_error *err);

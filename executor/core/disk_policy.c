@@ -10,7 +10,7 @@
 
 int
 disk_decide(struct disk_state *st, const struct disk_settings *s, uint64_t used, uint64_t limit,
-	    int64_t now_ns, bool pending)
+            int64_t now_ns, bool pending)
 {
 	int v = 0;
 
@@ -20,15 +20,17 @@ disk_decide(struct disk_state *st, const struct disk_settings *s, uint64_t used,
 		uint64_t soft = (uint64_t)((double)limit * s->soft_ratio);
 		if (used >= soft && !st->soft_active) {
 			st->soft_active = true;
-			v |= DISK_SOFT | DISK_REPORT; /* a warning goes out even if one is pending */
+			v |=
+			    DISK_SOFT | DISK_REPORT; /* a warning goes out even if one is pending */
 		} else if (used < soft) {
 			st->soft_active = false;
 		}
 	}
 	if (!(v & DISK_REPORT) && !pending) {
-		uint64_t delta = used > st->last_bytes ? used - st->last_bytes : st->last_bytes - used;
+		uint64_t delta =
+		    used > st->last_bytes ? used - st->last_bytes : st->last_bytes - used;
 		bool moved = delta >= DISK_REPORT_MIN_DELTA ||
-			     (st->last_bytes && (double)delta >= 0.01 * (double)st->last_bytes);
+		             (st->last_bytes && (double)delta >= 0.01 * (double)st->last_bytes);
 		if (!st->reported || moved || now_ns - st->last_ns >= DISK_REPORT_MAX_AGE_NS)
 			v |= DISK_REPORT;
 	}
@@ -79,7 +81,8 @@ parse_bytes(const char *s, uint64_t *ret, struct spx_error *err)
 	if (*u == 'B' || (*u == 'b' && mult > 1))
 		u++;
 	if (*u)
-		return spx_error_set(err, 0, "invalid size '%s' (use a number with k, M, G or T)", s);
+		return spx_error_set(err, 0, "invalid size '%s' (use a number with k, M, G or T)",
+		                     s);
 	double bytes = v * mult;
 	if (bytes >= 18446744073709551615.0)
 		return spx_error_set(err, 0, "size '%s' is too large", s);
@@ -100,7 +103,7 @@ env_bytes(config_getenv_fn get, const char *name, uint64_t *ret, struct spx_erro
 
 static int
 env_choice(config_getenv_fn get, const char *name, const char *yes, const char *no, bool *ret,
-	   struct spx_error *err)
+           struct spx_error *err)
 {
 	const char *v = get(name);
 	if (!v || !*v)
@@ -134,7 +137,8 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 		if (duration_parse(v, &s->interval_ns, err) < 0)
 			return spx_error_wrap(err, "SPEX_DISK_INTERVAL");
 		if (s->interval_ns < 100000000LL)
-			return spx_error_set(err, 0, "SPEX_DISK_INTERVAL: at least 100ms, got '%s'", v);
+			return spx_error_set(err, 0, "SPEX_DISK_INTERVAL: at least 100ms, got '%s'",
+			                     v);
 	}
 	if (env_bytes(get, "SPEX_DISK_LIMIT", &s->limit_bytes, err) < 0 ||
 	    env_bytes(get, "SPEX_LOG_HEAD", &s->log_head, err) < 0 ||
@@ -147,8 +151,8 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 		errno = 0;
 		unsigned long long n = strtoull(v, &end, 10);
 		if (errno || *end || v[0] == '-')
-			return spx_error_set(err, 0, "SPEX_MIN_FREE_INODES: expected a number, got '%s'",
-					     v);
+			return spx_error_set(
+			    err, 0, "SPEX_MIN_FREE_INODES: expected a number, got '%s'", v);
 		s->min_free_inodes = n;
 	}
 	v = get("SPEX_DISK_SOFT_RATIO");
@@ -156,9 +160,9 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 		char *end;
 		double r = strtod(v, &end);
 		if (*end || !(r > 0 && r <= 1))
-			return spx_error_set(err, 0,
-					     "SPEX_DISK_SOFT_RATIO: expected a number in (0, 1], got '%s'",
-					     v);
+			return spx_error_set(
+			    err, 0, "SPEX_DISK_SOFT_RATIO: expected a number in (0, 1], got '%s'",
+			    v);
 		s->soft_ratio = r;
 	}
 	if (env_choice(get, "SPEX_CLEANUP", "spark", "none", &s->cleanup, err) < 0 ||
@@ -178,19 +182,18 @@ mib(uint64_t b, char *buf, size_t n)
 
 int
 disk_preflight(const struct disk_settings *s, uint64_t avail_bytes, uint64_t avail_inodes,
-	       struct spx_error *err)
+               struct spx_error *err)
 {
 	char a[32], b[32];
 	if (s->min_free_bytes && avail_bytes < s->min_free_bytes)
-		return spx_error_set(err, 0,
-				     "sandbox filesystem has %s free, below SPEX_MIN_FREE_BYTES %s",
-				     mib(avail_bytes, a, sizeof(a)),
-				     mib(s->min_free_bytes, b, sizeof(b)));
+		return spx_error_set(
+		    err, 0, "sandbox filesystem has %s free, below SPEX_MIN_FREE_BYTES %s",
+		    mib(avail_bytes, a, sizeof(a)), mib(s->min_free_bytes, b, sizeof(b)));
 	if (s->min_free_inodes && avail_inodes < s->min_free_inodes)
 		return spx_error_set(err, 0,
-				     "sandbox filesystem has %llu free inodes, below "
-				     "SPEX_MIN_FREE_INODES %llu",
-				     (unsigned long long)avail_inodes,
-				     (unsigned long long)s->min_free_inodes);
+		                     "sandbox filesystem has %llu free inodes, below "
+		                     "SPEX_MIN_FREE_INODES %llu",
+		                     (unsigned long long)avail_inodes,
+		                     (unsigned long long)s->min_free_inodes);
 	return 0;
 }

@@ -8,14 +8,14 @@ static const struct {
 	const char *name;
 	int64_t ns;
 } units[] = {
-	{"weeks", 7LL * 24 * 3600 * 1000000000LL},
-	{"days", 24LL * 3600 * 1000000000LL},
-	{"hrs", 3600LL * 1000000000LL},
-	{"mins", 60LL * 1000000000LL},
-	{"secs", 1000000000LL},
-	{"ms", 1000000LL},
-	{"us", 1000LL},
-	{"ns", 1LL},
+    {"weeks", 7LL * 24 * 3600 * 1000000000LL},
+    {"days", 24LL * 3600 * 1000000000LL},
+    {"hrs", 3600LL * 1000000000LL},
+    {"mins", 60LL * 1000000000LL},
+    {"secs", 1000000000LL},
+    {"ms", 1000000LL},
+    {"us", 1000LL},
+    {"ns", 1LL},
 };
 
 int
@@ -61,9 +61,9 @@ duration_parse(const char *s, int64_t *ret_ns, struct spx_error *err)
 		return 0;
 	}
 	return spx_error_set(err, 0,
-			     "invalid duration '%s': unknown unit '%s' (expected ns, us, ms, "
-			     "secs, mins, hrs, days or weeks)",
-			     s, p);
+	                     "invalid duration '%s': unknown unit '%s' (expected ns, us, ms, "
+	                     "secs, mins, hrs, days or weeks)",
+	                     s, p);
 }
 
 const char *

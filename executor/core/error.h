@@ -20,11 +20,11 @@ struct spx_error {
 /* Set *err (replacing any previous error) from a printf format; if errnum is
  * non-zero ": strerror(errnum)" is appended. Always returns -1. */
 int spx_error_set(struct spx_error *err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix the current message with "<context>: ". Returns -1. */
 int spx_error_wrap(struct spx_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* The message, or "unknown error" if none is set; never NULL. */
 const char *spx_error_msg(const struct spx_error *err);

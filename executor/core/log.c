@@ -45,7 +45,7 @@ log_event(enum log_level lvl, const char *event, const char *fmt, ...)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s event=%s ", ts,
-		     now.tv_nsec / 1000000, level_names[lvl], event);
+	             now.tv_nsec / 1000000, level_names[lvl], event);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	va_start(ap, fmt);

@@ -21,7 +21,7 @@ int log_level_parse(const char *s, enum log_level *ret);
 
 /* Log "event=<event> " followed by the formatted key=value pairs. Preserves errno. */
 void log_event(enum log_level lvl, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define log_debug(ev, ...) log_event(LOG_DEBUG, ev, __VA_ARGS__)
 #define log_info(ev, ...)  log_event(LOG_INFO, ev, __VA_ARGS__)

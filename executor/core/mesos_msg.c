@@ -116,7 +116,7 @@ event_check(const Mesos__V1__Executor__Event *ev, struct spx_error *err)
 	}
 	if (missing)
 		return spx_error_set(err, 0, "%s event without '%s'", event_type_name(ev->type),
-				     missing);
+		                     missing);
 	return 0;
 }
 
@@ -128,8 +128,8 @@ event_decode(enum content_type ct, const uint8_t *data, size_t len, struct spx_e
 	if (ct == CT_JSON) {
 		char why[256];
 		ev = (Mesos__V1__Executor__Event *)pbjson_parse(
-			&mesos__v1__executor__event__descriptor, (const char *)data, len, why,
-			sizeof(why));
+		    &mesos__v1__executor__event__descriptor, (const char *)data, len, why,
+		    sizeof(why));
 		if (!ev) {
 			spx_error_set(err, 0, "undecodable JSON event (%zu bytes): %s", len, why);
 			return NULL;
@@ -137,11 +137,13 @@ event_decode(enum content_type ct, const uint8_t *data, size_t len, struct spx_e
 	} else {
 		ev = mesos__v1__executor__event__unpack(NULL, len, data);
 		if (!ev) {
-			/* protobuf-c gives no reason: malformed bytes or a missing required field. */
-			spx_error_set(err, 0,
-				      "undecodable protobuf event (%zu bytes): malformed or missing "
-				      "a required field",
-				      len);
+			/* protobuf-c gives no reason: malformed bytes or a missing required field.
+			 */
+			spx_error_set(
+			    err, 0,
+			    "undecodable protobuf event (%zu bytes): malformed or missing "
+			    "a required field",
+			    len);
 			return NULL;
 		}
 	}
@@ -154,7 +156,7 @@ event_decode(enum content_type ct, const uint8_t *data, size_t len, struct spx_e
 
 uint8_t *
 call_encode(enum content_type ct, const Mesos__V1__Executor__Call *call, size_t *ret_len,
-	    struct spx_error *err)
+            struct spx_error *err)
 {
 	if (!protobuf_c_message_check(&call->base)) {
 		spx_error_set(err, 0, "call is missing a required field");
@@ -180,7 +182,7 @@ event_type_name(int type)
 {
 	static char buf[24];
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&mesos__v1__executor__event__type__descriptor, type);
+	    &mesos__v1__executor__event__type__descriptor, type);
 	if (v)
 		return v->name;
 	snprintf(buf, sizeof(buf), "UNKNOWN(%d)", type);
@@ -189,8 +191,8 @@ event_type_name(int type)
 
 uint8_t *
 call_subscribe_encode(enum content_type ct, const char *executor_id, const char *framework_id,
-		      const struct update_queue *uq, Mesos__V1__TaskInfo *const *tasks,
-		      size_t n_tasks, size_t *ret_len, struct spx_error *err)
+                      const struct update_queue *uq, Mesos__V1__TaskInfo *const *tasks,
+                      size_t n_tasks, size_t *ret_len, struct spx_error *err)
 {
 	Mesos__V1__Executor__Call call = MESOS__V1__EXECUTOR__CALL__INIT;
 	Mesos__V1__Executor__Call__Subscribe sub = MESOS__V1__EXECUTOR__CALL__SUBSCRIBE__INIT;

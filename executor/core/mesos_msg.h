@@ -48,21 +48,21 @@ Mesos__V1__TaskStatus *status_new(const struct status_spec *spec);
  * the bytes do not parse or the payload the type needs is missing. Free
  * with mesos__v1__executor__event__free_unpacked(). */
 Mesos__V1__Executor__Event *event_decode(enum content_type ct, const uint8_t *data, size_t len,
-					 struct spx_error *err);
+                                         struct spx_error *err);
 
 /* Check required fields and serialize a Call. Returns a malloc'd buffer
  * (length in *ret_len) or NULL with *err set. */
 uint8_t *call_encode(enum content_type ct, const Mesos__V1__Executor__Call *call, size_t *ret_len,
-		     struct spx_error *err);
+                     struct spx_error *err);
 
 /* Encode a SUBSCRIBE call carrying every retained update (in order) as
  * unacknowledged_updates and the given tasks as unacknowledged_tasks. The
  * `subscribe` field is present even when both lists are empty. Returns a
  * malloc'd buffer or NULL with *err. */
 uint8_t *call_subscribe_encode(enum content_type ct, const char *executor_id,
-			       const char *framework_id, const struct update_queue *uq,
-			       Mesos__V1__TaskInfo *const *tasks, size_t n_tasks, size_t *ret_len,
-			       struct spx_error *err);
+                               const char *framework_id, const struct update_queue *uq,
+                               Mesos__V1__TaskInfo *const *tasks, size_t n_tasks, size_t *ret_len,
+                               struct spx_error *err);
 
 /* "application/x-protobuf" or "application/json". */
 const char *content_type_name(enum content_type ct);

@@ -22,7 +22,7 @@ int proc_stat_parse(const char *buf, struct proc_entry *ret);
  * the n entries (root itself excluded), parents before children. Returns the
  * number written (at most cap). Zombies are included. */
 size_t proc_descendants(const struct proc_entry *ents, size_t n, pid_t root, pid_t *out,
-			size_t cap);
+                        size_t cap);
 
 /* Read every /proc/<pid>/stat into a malloc'd array (count in *ret_n).
  * Processes vanishing mid-scan are skipped. Returns NULL only if /proc

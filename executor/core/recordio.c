@@ -56,8 +56,9 @@ feed_header(struct recordio *rio, const uint8_t *p, size_t len, struct spx_error
 				return fail(rio, err, "record length 0");
 			if (rio->want > rio->max_record) {
 				char why[96];
-				snprintf(why, sizeof(why), "record of %llu bytes exceeds the %zu-byte cap",
-					 (unsigned long long)rio->want, rio->max_record);
+				snprintf(why, sizeof(why),
+				         "record of %llu bytes exceeds the %zu-byte cap",
+				         (unsigned long long)rio->want, rio->max_record);
 				return fail(rio, err, why);
 			}
 			rio->state = RIO_DATA;
@@ -79,7 +80,7 @@ feed_header(struct recordio *rio, const uint8_t *p, size_t len, struct spx_error
 
 int
 recordio_feed(struct recordio *rio, const uint8_t *p, size_t len, recordio_cb cb, void *arg,
-	      struct spx_error *err)
+              struct spx_error *err)
 {
 	if (rio->state == RIO_FAILED)
 		return spx_error_set(err, 0, "recordio: decoder already failed");

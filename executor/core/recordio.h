@@ -21,11 +21,11 @@
 
 struct recordio {
 	size_t max_record; /* records longer than this are a protocol error */
-	int state;	   /* RIO_HEADER, RIO_DATA or RIO_FAILED */
-	uint64_t want;	   /* length of the record being read */
+	int state;         /* RIO_HEADER, RIO_DATA or RIO_FAILED */
+	uint64_t want;     /* length of the record being read */
 	int header_digits; /* digits of the length seen so far */
-	uint8_t *buf;	   /* record being assembled (want bytes) */
-	size_t have;	   /* bytes of it received */
+	uint8_t *buf;      /* record being assembled (want bytes) */
+	size_t have;       /* bytes of it received */
 };
 
 /* Called once per complete record; data is valid only during the call.
@@ -41,7 +41,7 @@ void recordio_free(struct recordio *rio);
  * callback asked to stop (the unconsumed bytes are dropped: callers stop only
  * to tear the connection down), or -1 with *err set on a protocol error. */
 int recordio_feed(struct recordio *rio, const uint8_t *p, size_t len, recordio_cb cb, void *arg,
-		  struct spx_error *err);
+                  struct spx_error *err);
 
 /* Encode one record into a malloc'd buffer (tests and the fuzzer). */
 uint8_t *recordio_encode(const uint8_t *data, size_t len, size_t *ret_len);

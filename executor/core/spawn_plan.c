@@ -67,7 +67,7 @@ env_lookup(char *const *envp, const char *name)
 
 static void
 build_env(struct strv *env, const Mesos__V1__CommandInfo *cmd, char *const *base_env,
-	  const char *sandbox, const char *role)
+          const char *sandbox, const char *role)
 {
 	for (char *const *p = base_env; p && *p; p++) {
 		if (!strchr(*p, '='))
@@ -119,7 +119,7 @@ build_candidates(struct strv *cands, const char *exe, const char *sandbox, const
 
 int
 spawn_plan_build(const Mesos__V1__CommandInfo *cmd, char *const *base_env, const char *sandbox,
-		 const char *role, struct spawn_plan *plan, struct spx_error *err)
+                 const char *role, struct spawn_plan *plan, struct spx_error *err)
 {
 	struct strv env = {0}, argv = {0}, cands = {0};
 	/* proto2 default: shell = true when the field is absent. */

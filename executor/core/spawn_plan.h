@@ -16,9 +16,9 @@
 
 struct spawn_plan {
 	char **candidates; /* NULL-terminated paths to try with execve, in order */
-	char **argv;	   /* NULL-terminated */
-	char **envp;	   /* NULL-terminated, "NAME=value" */
-	char *display;	   /* the executable as given, for messages */
+	char **argv;       /* NULL-terminated */
+	char **envp;       /* NULL-terminated, "NAME=value" */
+	char *display;     /* the executable as given, for messages */
 };
 
 /*
@@ -30,7 +30,7 @@ struct spawn_plan {
  * PATH. Returns -1 with *err when the command has no value.
  */
 int spawn_plan_build(const Mesos__V1__CommandInfo *cmd, char *const *base_env, const char *sandbox,
-		     const char *role, struct spawn_plan *plan, struct spx_error *err);
+                     const char *role, struct spawn_plan *plan, struct spx_error *err);
 
 /* Set name=value in the plan's environment (replacing an existing entry). */
 void spawn_plan_setenv(struct spawn_plan *plan, const char *name, const char *value);

@@ -64,7 +64,7 @@ task_sm_exec_failed(struct task_sm *sm, int err, const char *what, struct task_a
 	act->has_reason = true;
 	act->reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
 	snprintf(act->message, sizeof(act->message), "Failed to execute '%s': %s", what,
-		 strerror(err));
+	         strerror(err));
 }
 
 void
@@ -81,7 +81,7 @@ task_sm_launch_failed(struct task_sm *sm, int reason, const char *msg, struct ta
 
 void
 task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_t now_ns,
-	     struct task_action *act)
+             struct task_action *act)
 {
 	act_clear(act);
 	if (sm->phase == TP_TERMINAL || sm->phase == TP_NEW)
@@ -116,7 +116,7 @@ task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_
 
 void
 task_sm_limit(struct task_sm *sm, int reason, const char *msg, int64_t grace_ns, int64_t now_ns,
-	      struct task_action *act)
+              struct task_action *act)
 {
 	bool first = sm->cause == KC_NONE;
 	task_sm_kill(sm, KC_LIMIT, grace_ns, now_ns, act);
@@ -178,13 +178,13 @@ task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct 
 		return;
 	if (WIFEXITED(ws))
 		snprintf(act->message, sizeof(act->message), "Command exited with status %d",
-			 WEXITSTATUS(ws));
+		         WEXITSTATUS(ws));
 	else if (WIFSIGNALED(ws))
 		snprintf(act->message, sizeof(act->message), "Command terminated with signal %s%s",
-			 signal_name(WTERMSIG(ws)), WCOREDUMP(ws) ? " (core dumped)" : "");
+		         signal_name(WTERMSIG(ws)), WCOREDUMP(ws) ? " (core dumped)" : "");
 	else
 		snprintf(act->message, sizeof(act->message), "Command ended with wait status %d",
-			 ws);
+		         ws);
 
 	switch (sm->cause) {
 	case KC_MAX_COMPLETION:
@@ -214,7 +214,7 @@ task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct 
 		act->has_reason = true;
 		act->reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LIMITATION_MEMORY;
 		snprintf(act->message, sizeof(act->message), "%s",
-			 info->oom_message ? info->oom_message : "memory limit exceeded");
+		         info->oom_message ? info->oom_message : "memory limit exceeded");
 		task_action_label(act, "spex.oom", "cgroup");
 		return;
 	}
@@ -222,8 +222,8 @@ task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct 
 		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);
 		size_t len = strlen(act->message);
 		snprintf(act->message + len, sizeof(act->message) - len,
-			 ": Java heap exhausted (java.lang.OutOfMemoryError); raise "
-			 "spark.executor.memory");
+		         ": Java heap exhausted (java.lang.OutOfMemoryError); raise "
+		         "spark.executor.memory");
 		task_action_label(act, "spex.oom", "java");
 		return;
 	}
@@ -256,7 +256,7 @@ task_state_name(int state)
 {
 	static char buf[24];
 	const ProtobufCEnumValue *v =
-		protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, state);
+	    protobuf_c_enum_descriptor_get_value(&mesos__v1__task_state__descriptor, state);
 	if (v)
 		return v->name;
 	snprintf(buf, sizeof(buf), "TASK_%d", state);

@@ -15,9 +15,9 @@
 struct update {
 	struct update *next;
 	Mesos__V1__TaskStatus *status; /* owned (protobuf-c unpacked form) */
-	bool sent;		       /* handed to the agent (202, or inside a SUBSCRIBE) */
-	unsigned sub_epoch;	       /* the last SUBSCRIBE that carried it (0: none) */
-	int attempts;		       /* UPDATE calls made for it */
+	bool sent;                     /* handed to the agent (202, or inside a SUBSCRIBE) */
+	unsigned sub_epoch;            /* the last SUBSCRIBE that carried it (0: none) */
+	int attempts;                  /* UPDATE calls made for it */
 };
 
 struct update_queue {

@@ -27,7 +27,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Cleanup attributes: the variable is released when it leaves scope. */
 void util_freep(void *p);
 void util_closep(int *fd);
-#define _cleanup_free_	__attribute__((cleanup(util_freep)))
+#define _cleanup_free_  __attribute__((cleanup(util_freep)))
 #define _cleanup_close_ __attribute__((cleanup(util_closep)))
 
 /* Hand ownership on: returns the value and resets the variable. */

@@ -60,7 +60,7 @@ static const char *harness_cur;
 		const char *_a = (a), *_b = (b);                                                   \
 		if (!_a || !_b || strcmp(_a, _b) != 0)                                             \
 			HARNESS_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)",     \
-				     _b ? _b : "(null)");                                          \
+			             _b ? _b : "(null)");                                          \
 	} while (0)
 
 #define CHECK_EQ_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)

@@ -180,8 +180,7 @@ TEST(knob_values)
 	CHECK_EQ_INT(n, 5);
 	CHECK(strcmp(w[1].file, "cpu.max") == 0 && strcmp(w[1].value, "200000 100000") == 0);
 	CHECK(strcmp(w[2].file, "memory.low") == 0);
-	CHECK(strcmp(w[3].file, "memory.max") == 0 &&
-	      strcmp(w[3].value, "4723834880") == 0);
+	CHECK(strcmp(w[3].file, "memory.max") == 0 && strcmp(w[3].value, "4723834880") == 0);
 
 	/* Tiny memory requests get Mesos' 32 MiB floor. */
 	l.mem_bytes = l.mem_limit = 1024;
@@ -194,9 +193,9 @@ TEST(parsers)
 	struct cg_self s;
 	struct spx_error err = {0};
 	CHECK_EQ_INT(cg_parse_proc_cgroup("9:name=systemd:/\n8:pids:/a\n4:memory:/process_api/x\n"
-					  "3:cpu,cpuacct:/b\n0::/u\n",
-					  &s, &err),
-		     0);
+	                                  "3:cpu,cpuacct:/b\n0::/u\n",
+	                                  &s, &err),
+	             0);
 	CHECK_EQ_STR(s.v1[CG_MEMORY], "/process_api/x");
 	CHECK_EQ_STR(s.v1[CG_CPU], "/b");
 	CHECK_EQ_STR(s.v1[CG_CPUACCT], "/b");
@@ -207,7 +206,8 @@ TEST(parsers)
 	spx_error_clear(&err);
 
 	uint64_t v;
-	CHECK_EQ_INT(cg_parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n", "oom_kill", &v), 0);
+	CHECK_EQ_INT(
+	    cg_parse_keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n", "oom_kill", &v), 0);
 	CHECK_EQ_INT(v, 3);
 	CHECK_EQ_INT(cg_parse_keyed("low 0\nhigh 0\nmax 7\noom 2\noom_kill 1\n", "oom", &v), 0);
 	CHECK_EQ_INT(v, 2);
@@ -221,8 +221,8 @@ TEST(parsers)
 	char out[64];
 	const char *want[] = {"cpu", "memory", "pids", NULL};
 	CHECK_EQ_INT(cg_v2_subtree_tokens("cpuset cpu io memory pids\n", "memory\n", want, out,
-					  sizeof(out), &err),
-		     0);
+	                                  sizeof(out), &err),
+	             0);
 	CHECK_EQ_STR(out, "+cpu +pids");
 	CHECK_EQ_INT(cg_v2_subtree_tokens("cpu memory\n", "", want, out, sizeof(out), &err), -1);
 	CHECK(strstr(spx_error_msg(&err), "pids") != NULL);
@@ -244,12 +244,12 @@ TEST(oom_message)
 	char m[256];
 	cg_oom_message(4505ULL << 20, 4505ULL << 20, "4096m", m, sizeof(m));
 	CHECK_EQ_STR(m, "memory limit 4505 MiB exceeded (peak 4505 MiB, heap -Xmx 4096m, overhead "
-			"409 MiB); raise spark.executor.memoryOverhead");
+	                "409 MiB); raise spark.executor.memoryOverhead");
 	cg_oom_message(256ULL << 20, 256ULL << 20, "1024m", m, sizeof(m));
 	CHECK(strstr(m, "the heap alone (-Xmx 1024m) is not below the limit") != NULL);
 	cg_oom_message(256ULL << 20, 250ULL << 20, NULL, m, sizeof(m));
 	CHECK_EQ_STR(m, "memory limit 256 MiB exceeded (peak 250 MiB); raise spark.executor.memory "
-			"or spark.executor.memoryOverhead");
+	                "or spark.executor.memoryOverhead");
 }
 
 static void
@@ -267,14 +267,14 @@ v1_tree(void)
 	dir("cpuacct/spex-PID-t_1");
 	dir("pids/spex-PID-t_1");
 	const char *files[] = {"memory/exec/spex-PID-t_1/memory.limit_in_bytes",
-			       "memory/exec/spex-PID-t_1/memory.soft_limit_in_bytes",
-			       "memory/exec/spex-PID-t_1/cgroup.procs",
-			       "memory/exec/spex-PID-t_1/cgroup.event_control",
-			       "cpu/spex-PID-t_1/cpu.shares",
-			       "cpu/spex-PID-t_1/cgroup.procs",
-			       "cpuacct/spex-PID-t_1/cgroup.procs",
-			       "pids/spex-PID-t_1/pids.max",
-			       "pids/spex-PID-t_1/cgroup.procs"};
+	                       "memory/exec/spex-PID-t_1/memory.soft_limit_in_bytes",
+	                       "memory/exec/spex-PID-t_1/cgroup.procs",
+	                       "memory/exec/spex-PID-t_1/cgroup.event_control",
+	                       "cpu/spex-PID-t_1/cpu.shares",
+	                       "cpu/spex-PID-t_1/cgroup.procs",
+	                       "cpuacct/spex-PID-t_1/cgroup.procs",
+	                       "pids/spex-PID-t_1/pids.max",
+	                       "pids/spex-PID-t_1/cgroup.procs"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		put(files[i], "");
 	put("memory/exec/spex-PID-t_1/memory.oom_control",
@@ -315,7 +315,7 @@ TEST(v1_fake_tree)
 	struct cg_limits l;
 	v1_tree();
 	struct cgroup_config c =
-		fake_config(1, "4:memory:/exec\n3:pids:/\n2:cpu:/\n1:cpuacct:/\n0::/\n");
+	    fake_config(1, "4:memory:/exec\n3:pids:/\n2:cpu:/\n1:cpuacct:/\n0::/\n");
 	struct cgroup_manager *m = cgroup_manager_new(&c, &err);
 	CHECK(m != NULL);
 	if (!m) {
@@ -331,11 +331,11 @@ TEST(v1_fake_tree)
 		CHECK_EQ_STR(get("cpu/spex-PID-t_1/cpu.shares"), "2048");
 		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.limit_in_bytes"), "4723834880");
 		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.soft_limit_in_bytes"),
-			     "4723834880");
+		             "4723834880");
 		CHECK_EQ_STR(get("pids/spex-PID-t_1/pids.max"), "64");
 		/* memsw not asked for, and absent: untouched. */
 		CHECK_EQ_STR(get("memory/exec/spex-PID-t_1/memory.memsw.limit_in_bytes"),
-			     "(missing)");
+		             "(missing)");
 		int np = 0;
 		for (char *const *p = cgroup_task_procs_files(t); *p; p++)
 			np++;
@@ -424,8 +424,8 @@ TEST(v2_fake_tree)
 	dir("exec/spex-executor");
 	put("exec/spex-executor/cgroup.procs", "");
 	dir("exec/spex-PID-t1");
-	const char *files[] = {"cpu.weight", "cpu.max", "memory.max", "memory.low", "pids.max",
-			       "cgroup.procs"};
+	const char *files[] = {"cpu.weight", "cpu.max",  "memory.max",
+	                       "memory.low", "pids.max", "cgroup.procs"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char rel[128];
 		snprintf(rel, sizeof(rel), "exec/spex-PID-t1/%s", files[i]);

@@ -28,13 +28,18 @@ load(const char *const *env, struct config *cfg, char *errbuf)
 
 TEST(full_env)
 {
-	const char *env[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-			     "MESOS_SLAVE_PID=slave(1)@10.0.0.5:5051",
-			     "MESOS_AGENT_ENDPOINT=10.0.0.6:5052", "MESOS_SANDBOX=/sb",
-			     "MESOS_DIRECTORY=/dir", "MESOS_CHECKPOINT=1",
-			     "MESOS_RECOVERY_TIMEOUT=15mins", "MESOS_SUBSCRIPTION_BACKOFF_MAX=2secs",
-			     "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=1500ms",
-			     "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=tok", NULL};
+	const char *env[] = {"MESOS_FRAMEWORK_ID=fw",
+	                     "MESOS_EXECUTOR_ID=ex",
+	                     "MESOS_SLAVE_PID=slave(1)@10.0.0.5:5051",
+	                     "MESOS_AGENT_ENDPOINT=10.0.0.6:5052",
+	                     "MESOS_SANDBOX=/sb",
+	                     "MESOS_DIRECTORY=/dir",
+	                     "MESOS_CHECKPOINT=1",
+	                     "MESOS_RECOVERY_TIMEOUT=15mins",
+	                     "MESOS_SUBSCRIPTION_BACKOFF_MAX=2secs",
+	                     "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=1500ms",
+	                     "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=tok",
+	                     NULL};
 	struct config c;
 	char e[256];
 	CHECK_EQ_INT(load(env, &c, e), 0);
@@ -53,9 +58,13 @@ TEST(full_env)
 
 TEST(endpoint_and_directory_fallbacks)
 {
-	const char *env[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-			     "MESOS_AGENT_ENDPOINT=127.0.0.1:5051", "MESOS_DIRECTORY=/dir",
-			     "MESOS_CHECKPOINT=true", "SPEX_CONTENT_TYPE=application/json", NULL};
+	const char *env[] = {"MESOS_FRAMEWORK_ID=fw",
+	                     "MESOS_EXECUTOR_ID=ex",
+	                     "MESOS_AGENT_ENDPOINT=127.0.0.1:5051",
+	                     "MESOS_DIRECTORY=/dir",
+	                     "MESOS_CHECKPOINT=true",
+	                     "SPEX_CONTENT_TYPE=application/json",
+	                     NULL};
 	struct config c;
 	char e[256];
 	CHECK_EQ_INT(load(env, &c, e), 0);
@@ -82,25 +91,31 @@ TEST(missing_and_malformed)
 	CHECK_EQ_INT(load(noagent, &c, e), -1);
 	CHECK(strstr(e, "MESOS_AGENT_ENDPOINT") != NULL);
 	const char *nosb[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-			      "MESOS_AGENT_ENDPOINT=h:1", NULL};
+	                      "MESOS_AGENT_ENDPOINT=h:1", NULL};
 	CHECK_EQ_INT(load(nosb, &c, e), -1);
 	CHECK(strstr(e, "MESOS_SANDBOX") != NULL);
-	const char *baddur[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-				"MESOS_AGENT_ENDPOINT=h:1", "MESOS_SANDBOX=/s",
-				"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=5", NULL};
+	const char *baddur[] = {"MESOS_FRAMEWORK_ID=fw",
+	                        "MESOS_EXECUTOR_ID=ex",
+	                        "MESOS_AGENT_ENDPOINT=h:1",
+	                        "MESOS_SANDBOX=/s",
+	                        "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=5",
+	                        NULL};
 	CHECK_EQ_INT(load(baddur, &c, e), -1);
 	CHECK(strstr(e, "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD") != NULL);
 	const char *badpid[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-				"MESOS_SLAVE_PID=nohost", "MESOS_SANDBOX=/s", NULL};
+	                        "MESOS_SLAVE_PID=nohost", "MESOS_SANDBOX=/s", NULL};
 	CHECK_EQ_INT(load(badpid, &c, e), -1);
 	CHECK(strstr(e, "MESOS_SLAVE_PID") != NULL);
 	const char *relsb[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-			       "MESOS_AGENT_ENDPOINT=h:1", "MESOS_SANDBOX=rel", NULL};
+	                       "MESOS_AGENT_ENDPOINT=h:1", "MESOS_SANDBOX=rel", NULL};
 	CHECK_EQ_INT(load(relsb, &c, e), -1);
 	CHECK(strstr(e, "absolute") != NULL);
-	const char *badct[] = {"MESOS_FRAMEWORK_ID=fw", "MESOS_EXECUTOR_ID=ex",
-			       "MESOS_AGENT_ENDPOINT=h:1", "MESOS_SANDBOX=/s",
-			       "SPEX_CONTENT_TYPE=application/json; charset=utf-8", NULL};
+	const char *badct[] = {"MESOS_FRAMEWORK_ID=fw",
+	                       "MESOS_EXECUTOR_ID=ex",
+	                       "MESOS_AGENT_ENDPOINT=h:1",
+	                       "MESOS_SANDBOX=/s",
+	                       "SPEX_CONTENT_TYPE=application/json; charset=utf-8",
+	                       NULL};
 	CHECK_EQ_INT(load(badct, &c, e), -1);
 	CHECK(strstr(e, "SPEX_CONTENT_TYPE") != NULL);
 }
@@ -129,7 +144,7 @@ TEST(argv_drop_in)
 {
 	int unknown = -1;
 	char *a1[] = {"mesos-executor", "--launcher_dir=/usr/libexec/mesos",
-		      "--sandbox_directory=/mnt/mesos/sandbox", "--user=etl", NULL};
+	              "--sandbox_directory=/mnt/mesos/sandbox", "--user=etl", NULL};
 	CHECK_EQ_INT(config_parse_argv(4, a1, &unknown), CLI_RUN);
 	CHECK_EQ_INT(unknown, 0);
 	char *a2[] = {"spex-executor", "--weird=1", "positional", "--launcher_dir", NULL};

@@ -22,13 +22,13 @@ TEST(report_thresholds)
 {
 	struct disk_settings s = settings();
 	struct disk_state st = {0};
-	CHECK_EQ_INT(disk_decide(&st, &s, 1000 * MIB, 0, 0, false), DISK_REPORT); /* first */
-	CHECK_EQ_INT(disk_decide(&st, &s, 1005 * MIB, 0, SEC, false), 0);	     /* +0.5 % */
+	CHECK_EQ_INT(disk_decide(&st, &s, 1000 * MIB, 0, 0, false), DISK_REPORT);       /* first */
+	CHECK_EQ_INT(disk_decide(&st, &s, 1005 * MIB, 0, SEC, false), 0);               /* +0.5 % */
 	CHECK_EQ_INT(disk_decide(&st, &s, 1011 * MIB, 0, 2 * SEC, false), DISK_REPORT); /* 1.1 % */
 	CHECK_EQ_INT(disk_decide(&st, &s, 1011 * MIB, 0, 3 * SEC, false), 0);
 	/* Five minutes without a report: one goes out anyway. */
 	CHECK_EQ_INT(disk_decide(&st, &s, 1011 * MIB, 0, 2 * SEC + DISK_REPORT_MAX_AGE_NS, false),
-		     DISK_REPORT);
+	             DISK_REPORT);
 	/* Small sandboxes: 16 MiB absolute is enough... */
 	struct disk_state small = {0};
 	disk_decide(&small, &s, 10 * MIB, 0, 0, false);
@@ -51,7 +51,8 @@ TEST(soft_and_hard)
 	/* Once per crossing. */
 	CHECK_EQ_INT(disk_decide(&st, &s, 960 * MIB, limit, 2 * SEC, false) & DISK_SOFT, 0);
 	CHECK_EQ_INT(disk_decide(&st, &s, 500 * MIB, limit, 3 * SEC, false), DISK_REPORT);
-	CHECK_EQ_INT(disk_decide(&st, &s, 920 * MIB, limit, 4 * SEC, false), DISK_REPORT | DISK_SOFT);
+	CHECK_EQ_INT(disk_decide(&st, &s, 920 * MIB, limit, 4 * SEC, false),
+	             DISK_REPORT | DISK_SOFT);
 	CHECK_EQ_INT(disk_decide(&st, &s, 1000 * MIB, limit, 5 * SEC, false) & DISK_HARD, 0);
 	CHECK_EQ_INT(disk_decide(&st, &s, 1000 * MIB + 1, limit, 6 * SEC, false), DISK_HARD);
 }
@@ -101,8 +102,8 @@ TEST(settings_env)
 	CHECK(s.interval_ns == 10 * SEC && s.soft_ratio == 0.9 && s.cleanup && !s.keep_shuffle);
 	CHECK(s.min_free_bytes == 512 * MIB && s.min_free_inodes == 10000 && s.limit_bytes == 0);
 	const char *some[] = {"SPEX_DISK_INTERVAL=1500ms", "SPEX_DISK_LIMIT=2G",
-			      "SPEX_CLEANUP=none", "SPEX_KEEP_SHUFFLE=1", "SPEX_DISK_SOFT_RATIO=0.5",
-			      NULL};
+	                      "SPEX_CLEANUP=none",         "SPEX_KEEP_SHUFFLE=1",
+	                      "SPEX_DISK_SOFT_RATIO=0.5",  NULL};
 	envp = some;
 	CHECK_EQ_INT(disk_settings_from_env(&s, fake_env, &err), 0);
 	CHECK(s.interval_ns == 1500 * 1000000LL && s.limit_bytes == 2048 * MIB && !s.cleanup &&
@@ -129,7 +130,7 @@ TEST(preflight)
 	CHECK_EQ_INT(disk_preflight(&s, 600 * MIB, 5000, &err), 0);
 	CHECK_EQ_INT(disk_preflight(&s, 120 * MIB, 5000, &err), -1);
 	CHECK_EQ_STR(spx_error_msg(&err),
-		     "sandbox filesystem has 120 MiB free, below SPEX_MIN_FREE_BYTES 512 MiB");
+	             "sandbox filesystem has 120 MiB free, below SPEX_MIN_FREE_BYTES 512 MiB");
 	CHECK_EQ_INT(disk_preflight(&s, 600 * MIB, 10, &err), -1);
 	CHECK(strstr(spx_error_msg(&err), "10 free inodes") != NULL);
 	s.min_free_bytes = s.min_free_inodes = 0; /* disabled */

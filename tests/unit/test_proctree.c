@@ -21,9 +21,9 @@ TEST(parse_stat)
 TEST(descendants)
 {
 	struct proc_entry ents[] = {
-		{.pid = 1, .ppid = 0},	 {.pid = 10, .ppid = 1}, {.pid = 11, .ppid = 10},
-		{.pid = 12, .ppid = 11}, {.pid = 13, .ppid = 10}, {.pid = 20, .ppid = 1},
-		{.pid = 14, .ppid = 12},
+	    {.pid = 1, .ppid = 0},   {.pid = 10, .ppid = 1},  {.pid = 11, .ppid = 10},
+	    {.pid = 12, .ppid = 11}, {.pid = 13, .ppid = 10}, {.pid = 20, .ppid = 1},
+	    {.pid = 14, .ppid = 12},
 	};
 	pid_t out[16];
 	size_t n = proc_descendants(ents, 7, 10, out, 16);

@@ -31,7 +31,8 @@ TEST(whole_stream)
 	struct sink s = {0};
 	struct spx_error err = {0};
 	recordio_init(&r, 0);
-	CHECK_EQ_INT(recordio_feed(&r, (const uint8_t *)stream, strlen(stream), collect, &s, &err), 0);
+	CHECK_EQ_INT(recordio_feed(&r, (const uint8_t *)stream, strlen(stream), collect, &s, &err),
+	             0);
 	CHECK_EQ_INT(s.n, 3);
 	CHECK(s.lens[0] == 20 && memcmp(s.recs[0], "{\"type\":\"HEARTBEAT\"}", 20) == 0);
 	CHECK(s.lens[1] == 3 && memcmp(s.recs[1], "abc", 3) == 0);
@@ -52,7 +53,8 @@ TEST(split_at_every_boundary)
 			int rc = recordio_feed(&r, p, a, collect, &s, &err);
 			rc |= recordio_feed(&r, p + a, b - a, collect, &s, &err);
 			rc |= recordio_feed(&r, p + b, len - b, collect, &s, &err);
-			if (rc != 0 || s.n != 3 || s.lens[1] != 3 || memcmp(s.recs[1], "abc", 3) != 0)
+			if (rc != 0 || s.n != 3 || s.lens[1] != 3 ||
+			    memcmp(s.recs[1], "abc", 3) != 0)
 				HARNESS_FAIL("split at %zu,%zu: rc=%d n=%d", a, b, rc, s.n);
 			recordio_free(&r);
 		}
@@ -66,7 +68,8 @@ TEST(byte_at_a_time)
 	struct spx_error err = {0};
 	recordio_init(&r, 0);
 	for (size_t i = 0; i < strlen(stream); i++)
-		CHECK_EQ_INT(recordio_feed(&r, (const uint8_t *)stream + i, 1, collect, &s, &err), 0);
+		CHECK_EQ_INT(recordio_feed(&r, (const uint8_t *)stream + i, 1, collect, &s, &err),
+		             0);
 	CHECK_EQ_INT(s.n, 3);
 	recordio_free(&r);
 }
@@ -119,7 +122,8 @@ TEST(callback_stop)
 	struct sink s = {.stop_after = 1};
 	struct spx_error err = {0};
 	recordio_init(&r, 0);
-	CHECK_EQ_INT(recordio_feed(&r, (const uint8_t *)stream, strlen(stream), collect, &s, &err), 1);
+	CHECK_EQ_INT(recordio_feed(&r, (const uint8_t *)stream, strlen(stream), collect, &s, &err),
+	             1);
 	CHECK_EQ_INT(s.n, 1);
 	recordio_free(&r);
 }

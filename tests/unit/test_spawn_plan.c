@@ -80,8 +80,9 @@ TEST(env_merge)
 	Mesos__V1__Environment__Variable v[5], *vp[5];
 	struct spawn_plan p;
 	struct spx_error err = {0};
-	char *base[] = {"HOME=/root", "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=secret",
-			"SPARK_USER=old", "MESOS_SANDBOX=/wrong", "NOEQUALS", NULL};
+	char *base[] = {"HOME=/root",     "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=secret",
+	                "SPARK_USER=old", "MESOS_SANDBOX=/wrong",
+	                "NOEQUALS",       NULL};
 	vp[0] = var(&v[0], "SPARK_USER", "etl", -1);
 	vp[1] = var(&v[1], "JAVA_OPTS", "-Da=b c", 1);
 	vp[2] = var(&v[2], "SECRET_ONE", "hidden", 2); /* SECRET: not ours to set */

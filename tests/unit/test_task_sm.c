@@ -5,8 +5,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#define S(x)	  MESOS__V1__TASK_STATE__##x
-#define SEC	  1000000000LL
+#define S(x)      MESOS__V1__TASK_STATE__##x
+#define SEC       1000000000LL
 #define EXITED(c) ((c) << 8)
 
 static void
@@ -223,7 +223,7 @@ TEST(oom_causes)
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
 	CHECK(!a.has_reason);
 	CHECK_EQ_STR(a.message, "Command exited with status 52: Java heap exhausted "
-				"(java.lang.OutOfMemoryError); raise spark.executor.memory");
+	                        "(java.lang.OutOfMemoryError); raise spark.executor.memory");
 
 	/* A kill the framework asked for wins over an OOM that raced it. */
 	to_running(&sm, false);
@@ -232,7 +232,9 @@ TEST(oom_causes)
 	CHECK_EQ_INT(a.state, S(TASK_KILLED));
 
 	CHECK(task_jvm_oom(EXITED(52), NULL));
-	CHECK(task_jvm_oom(EXITED(1), "x\nException in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n"));
+	CHECK(task_jvm_oom(
+	    EXITED(1),
+	    "x\nException in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n"));
 	CHECK(!task_jvm_oom(EXITED(0), "java.lang.OutOfMemoryError"));
 	CHECK(!task_jvm_oom(EXITED(1), "plain failure"));
 }
@@ -259,7 +261,7 @@ TEST(limit_kill_and_reports)
 	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no TASK_KILLING for a limit */
 	CHECK(a.sigterm && a.timer_at_ns == 2 * SEC);
 	task_sm_report(&sm, &a);
-	CHECK_EQ_INT(a.state, TASK_NO_STATE); /* no RUNNING while killing */
+	CHECK_EQ_INT(a.state, TASK_NO_STATE);   /* no RUNNING while killing */
 	task_sm_kill(&sm, KC_KILL, SEC, 0, &a); /* a later KILL keeps the first cause */
 	task_sm_exited(&sm, SIGKILL, NULL, &a);
 	CHECK_EQ_INT(a.state, S(TASK_FAILED));
@@ -276,10 +278,16 @@ TEST(limit_kill_and_reports)
 
 TEST(terminal_set)
 {
-	int terminal[] = {S(TASK_FINISHED), S(TASK_FAILED), S(TASK_KILLED), S(TASK_ERROR),
-			  S(TASK_LOST), S(TASK_DROPPED), S(TASK_GONE), S(TASK_GONE_BY_OPERATOR)};
-	int live[] = {S(TASK_STAGING), S(TASK_STARTING), S(TASK_RUNNING), S(TASK_KILLING),
-		      S(TASK_UNREACHABLE), S(TASK_UNKNOWN), 99};
+	int terminal[] = {
+	    S(TASK_FINISHED), S(TASK_FAILED),  S(TASK_KILLED), S(TASK_ERROR),
+	    S(TASK_LOST),     S(TASK_DROPPED), S(TASK_GONE),   S(TASK_GONE_BY_OPERATOR)};
+	int live[] = {S(TASK_STAGING),
+	              S(TASK_STARTING),
+	              S(TASK_RUNNING),
+	              S(TASK_KILLING),
+	              S(TASK_UNREACHABLE),
+	              S(TASK_UNKNOWN),
+	              99};
 	for (size_t i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++)
 		CHECK(task_state_is_terminal(terminal[i]));
 	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)

@@ -9,8 +9,8 @@
 static Mesos__V1__TaskStatus *
 mk(const char *task, int state)
 {
-	struct status_spec spec = {.task_id = task, .state = state, .executor_id = "ex1",
-				   .agent_id = "agent-S1"};
+	struct status_spec spec = {
+	    .task_id = task, .state = state, .executor_id = "ex1", .agent_id = "agent-S1"};
 	return status_new(&spec);
 }
 
@@ -103,9 +103,9 @@ TEST(subscribe_carries_unacked)
 		CHECK(call->subscribe != NULL);
 		CHECK_EQ_INT(call->subscribe->n_unacknowledged_updates, 2);
 		CHECK_EQ_INT(call->subscribe->unacknowledged_updates[1]->status->state,
-			     MESOS__V1__TASK_STATE__TASK_RUNNING);
+		             MESOS__V1__TASK_STATE__TASK_RUNNING);
 		CHECK(memcmp(call->subscribe->unacknowledged_updates[0]->status->uuid.data,
-			     q.head->status->uuid.data, 16) == 0);
+		             q.head->status->uuid.data, 16) == 0);
 		CHECK_EQ_INT(call->subscribe->n_unacknowledged_tasks, 1);
 		CHECK_EQ_STR(call->subscribe->unacknowledged_tasks[0]->name, "task one");
 		mesos__v1__executor__call__free_unpacked(call, NULL);
