@@ -99,6 +99,19 @@ send_reports(struct executor *ex, const struct scan_result *r, uint64_t limit, b
 		} else {
 			snprintf(act.message, sizeof(act.message), "%s", summary);
 		}
+		if (t->cg) { /* the task's cgroup figures ride along */
+			struct cg_usage u;
+			cgroup_task_usage(t->cg, &u);
+			if (u.has_mem) {
+				task_action_label(&act, "spex.mem.current_bytes", "%llu",
+						  (unsigned long long)u.mem_current);
+				task_action_label(&act, "spex.mem.peak_bytes", "%llu",
+						  (unsigned long long)u.mem_peak);
+			}
+			if (u.has_cpu)
+				task_action_label(&act, "spex.cpu.time_ns", "%llu",
+						  (unsigned long long)u.cpu_ns);
+		}
 		act.data = (const uint8_t *)json;
 		act.data_len = json ? strlen(json) : 0;
 		const uint8_t *uuid = session_send_status(ex, t, &act);

@@ -54,6 +54,8 @@ def test_running_reports_match_du(agent, sandbox, start_executor):
     assert int(lab["spex.disk.spark_temp_bytes"]) >= 2 * MIB
     assert int(lab["spex.disk.dist_bytes"]) >= 3 * MIB
     assert rep.message.startswith("disk "), rep.message
+    if "spex.cgroup" in labels(agent.wait_update("d1", "TASK_RUNNING", T(1))):
+        assert int(lab["spex.mem.peak_bytes"]) > 0  # cgroup figures ride along
     assert "shuffle" in rep.message
     doc = json.loads(rep.data)
     assert doc["schema"] == "spex.disk/1"
