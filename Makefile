@@ -5,7 +5,8 @@
 #   make test       unit tests (plain and ASan+UBSan), integration tests
 #                   against the test agent (plain and ASan+UBSan), short fuzz
 #   make demo       run the Spark fixture task through spex against the test agent
-#   make bench      executor RSS and LAUNCH->RUNNING latency, as ratios
+#   make bench      executor RSS and LAUNCH->RUNNING latency, spex du vs du -s
+#   make bench-track the inotify tracker on a 1M-file tree (cpu %, staleness)
 #   make fuzz       longer libFuzzer runs (FUZZ_SECONDS=60 each)
 #   make soak       randomized agent restarts and faults (SOAK_RESTARTS=200)
 #   make valgrind   the integration suite with the executor under memcheck
@@ -63,7 +64,7 @@ FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps asan test unit integration fuzz-short fuzz demo bench install \
-        format format-check clean soak valgrind
+        format format-check clean soak valgrind bench-track
 .SECONDARY:
 
 all: $(BUILD)/spex-executor $(BUILD)/spex
@@ -153,6 +154,10 @@ valgrind: deps all
 	cd tests/integration && SPEX_BIN=$(CURDIR)/$(BUILD)/spex-executor SPEX_VALGRIND=1 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider .
 
+# The incremental tracker on a 1M-file tree (generated once: ~4 GB in build/).
+bench-track: deps
+	sh tests/bench_track.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/spex
 	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/bin/spex-executor
@@ -161,7 +166,7 @@ install: all
 	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/libexec/spex/mesos-executor
 
 FORMAT_FILES = $(wildcard executor/*.[ch] executor/core/*.[ch] sandbox/*.[ch] tools/*.c \
-               tests/unit/*.[ch] tests/fuzz/*.c)
+               tests/unit/*.[ch] tests/fuzz/*.c tests/bench_track.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

@@ -235,6 +235,22 @@ tracked_measure(struct executor *ex, struct scan_result *r)
 	return st == TRACK_CURRENT || st == TRACK_PENDING;
 }
 
+static void quick_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The tracker has queued work (a burst, a reconciliation): let the next
+ * bounded refreshes come soon rather than one per interval. */
+static void
+keep_tracking(struct executor *ex)
+{
+	if (!ex->track || !ex->quick_timer || evtimer_pending(ex->quick_timer, NULL))
+		return;
+	enum track_status st = track_status(ex->track);
+	if (st == TRACK_PENDING || st == TRACK_NEEDS_RESCAN) {
+		struct timeval tv = {.tv_sec = 0, .tv_usec = 50 * 1000};
+		evtimer_add(ex->quick_timer, &tv);
+	}
+}
+
 static void
 disk_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -252,6 +268,7 @@ disk_timer_cb(evutil_socket_t fd, short what, void *arg)
 		evaluate(ex, &r, false);
 	else
 		start_scan(ex);
+	keep_tracking(ex);
 }
 
 /* A change was seen: check the limits within QUICK_CHECK_MS, not only at
@@ -267,6 +284,7 @@ quick_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(ex->track_ev, NULL); /* batching over: listen again */
 	if (any_running(ex) && tracked_measure(ex, &r))
 		evaluate(ex, &r, true);
+	keep_tracking(ex);
 }
 
 static void
@@ -284,7 +302,8 @@ track_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* Batch events: stop listening until the quick check. */
 	event_del(ex->track_ev);
-	struct timeval tv = {.tv_sec = 0, .tv_usec = QUICK_CHECK_MS * 1000};
+	struct timeval tv = {.tv_sec = QUICK_CHECK_MS / 1000,
+			     .tv_usec = (QUICK_CHECK_MS % 1000) * 1000};
 	evtimer_add(ex->quick_timer, &tv);
 }
 

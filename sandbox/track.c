@@ -62,6 +62,7 @@
 #define DRAIN_MAX   65536 /* events handled by one drain, at most */
 #define DRAIN_EVERY 8192  /* units of work between drains in a long refresh */
 #define QUEUE_KEEP  4096  /* an empty queue keeps at most this capacity */
+#define LIST_STEP   1024  /* names one list_step() resolves at most */
 
 /* Entry flags. */
 enum {
@@ -1140,10 +1141,8 @@ watch_dir(struct track *t, struct tdir *d, int fd)
 		 * and whose old name has not been resolved yet. The old place
 		 * goes (its watch with it), then watch again. If the old place
 		 * holds the new one, the index is confused: reconcile. */
-		if (other == d || is_ancestor(other, d) || !other->parent) {
-			lost(t);
-			return -1;
-		}
+		if (other == d || is_ancestor(other, d) || !other->parent)
+			break;
 		struct tdir *op = other->parent;
 		char oname[NAME_MAX + 1];
 		snprintf(oname, sizeof(oname), "%s", dir_ent(other)->name);
@@ -1154,7 +1153,12 @@ watch_dir(struct track *t, struct tdir *d, int fd)
 		tab_insert(t, op, ph);
 		mark(t, op, ph);
 	}
-	lost(t);
+	/* Once per loss: a reconciliation that meets it again gives up
+	 * (never an endless loop of reconciliations). */
+	if (t->lost)
+		t->unavail = ELOOP;
+	else
+		lost(t);
 	return -1;
 }
 
@@ -1401,6 +1405,7 @@ list_start(struct track *t, struct tdir *x, int relist)
 {
 	int fd = dir_fd(t, x);
 
+	t->used++; /* an empty directory costs something too */
 	if (relist)
 		x->recon_gen = t->recon_gen;
 	if (fd < 0) {
@@ -1474,12 +1479,14 @@ budget_done(const struct track *t)
 	return t->budget && t->used >= t->budget;
 }
 
+/* Resolve the next names of the listing under way (a bounded number, so
+ * that work() drains events in between however big the directory). */
 static void
 list_step(struct track *t)
 {
 	struct tdir *x = t->listing;
 
-	while (t->listing == x && !budget_done(t)) {
+	for (int k = 0; k < LIST_STEP && t->listing == x && !budget_done(t); k++) {
 		if (t->doff >= t->dlen) {
 			long n = syscall(SYS_getdents64, t->list_fd, t->dbuf, DENTS_BUF);
 			if (n < 0 && errno == EINTR)
@@ -1690,6 +1697,13 @@ track_new(const char *root, const struct track_opts *opts, struct spx_error *err
 	    (stx.stx_mask & STATX_MNT_ID)) {
 		t->root_mnt_id = stx.stx_mnt_id;
 		t->root_mnt_known = 1;
+	} else {
+		/* Without mount ids a bind mount of a directory of the tree
+		 * looks like that directory: scans deduplicate directories
+		 * then; an index of names cannot. */
+		spx_error_set(err, ENOTSUP, "track '%s': no statx mount ids (Linux < 5.8)", root);
+		track_free(t);
+		return NULL;
 	}
 	t->ebuf = xmalloc(EVBUF);
 	t->dbuf = xmalloc(DENTS_BUF);

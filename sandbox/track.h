@@ -32,9 +32,10 @@
  *    itself; until it completes the totals may be wrong: use scan_sandbox()
  *    for anything that matters (limits) meanwhile;
  *  - TRACK_UNAVAILABLE: inotify could not watch some directory (the
- *    fs.inotify.max_user_watches limit): changes there go unseen. Fall
- *    back to periodic full scans (track_free()), or track_reconcile() to
- *    try again later.
+ *    fs.inotify.max_user_watches limit; or, ELOOP, a directory met twice
+ *    even after reconciling): changes there go unseen. Fall back to
+ *    periodic full scans (track_free()), or track_reconcile() to try again
+ *    later.
  *
  * What the kernel does not report is corrected by reconciliation only:
  * writes through mmap, writes through a hard link outside the sandbox,
@@ -99,9 +100,11 @@ struct track;
  * `latest` symlink is fine) and start watching it. opts may be NULL. This
  * is a full walk (single-threaded, about the cost of a scan) and holds one
  * inotify instance. Returns the tracker, or NULL with *err when the root
- * cannot be opened, inotify is unavailable (EMFILE: too many instances,
- * ENOSYS), or a directory could not be watched (ENOSPC: the watch limit);
- * the caller then falls back to periodic scan_sandbox().
+ * cannot be opened, inotify is unavailable (EMFILE: too many instances or
+ * descriptors, ENOSYS), a directory could not be watched (ENOSPC: the watch
+ * limit), or the kernel has no statx mount ids (ENOTSUP, Linux < 5.8:
+ * bind mounts could not be told from directories); the caller then falls
+ * back to periodic scan_sandbox().
  */
 struct track *track_new(const char *root, const struct track_opts *opts, struct spx_error *err);
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,7 +136,7 @@ put(const char *rel, size_t size)
 		*slash = '\0';
 		mkdirs(dir);
 	}
-	int fd = open(at(rel), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(at(rel), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		perror(at(rel));
 		abort();
@@ -147,7 +148,7 @@ put(const char *rel, size_t size)
 static void
 append(const char *rel, size_t size)
 {
-	int fd = open(at(rel), O_WRONLY | O_APPEND | O_CLOEXEC);
+	int fd = open(at(rel), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		perror(at(rel));
 		abort();
@@ -813,6 +814,28 @@ out:
 	tree_rm();
 }
 
+/* No descriptor left for the inotify instance: track_new() says so. */
+TEST(no_descriptors)
+{
+	struct rlimit old, low;
+	struct spx_error err = {0};
+	tree_new();
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	int probe = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free one */
+	close(probe);
+	low = old;
+	low.rlim_cur = (rlim_t)probe + 1; /* room for the root, none for inotify */
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	struct track *t = track_new(root, NULL, &err);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+	CHECK(t == NULL);
+	CHECK_EQ_INT(err.errnum, EMFILE);
+	CHECK(strstr(spx_error_msg(&err), "inotify") != NULL);
+	track_free(t);
+	spx_error_clear(&err);
+	tree_rm();
+}
+
 /* What no event reports (a write through a link outside the sandbox) is
  * drift; a reconciliation corrects it. */
 TEST(reconcile_drift)
@@ -1227,6 +1250,7 @@ main(void)
 	RUN_S(queue_overflow);
 	RUN_S(budget);
 	RUN_S(watch_limit);
+	RUN_S(no_descriptors);
 	RUN_S(reconcile_drift);
 	RUN_S(churn_and_free);
 	RUN_S(root_symlink_followed);
