@@ -133,6 +133,7 @@ fuzz: deps $(FUZZ_BINS)
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 test: deps
+	$(MAKE) --no-print-directory format-check
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory fuzz-short

@@ -104,13 +104,13 @@ send_reports(struct executor *ex, const struct scan_result *r, uint64_t limit, b
 			cgroup_task_usage(t->cg, &u);
 			if (u.has_mem) {
 				task_action_label(&act, "spex.mem.current_bytes", "%llu",
-						  (unsigned long long)u.mem_current);
+				                  (unsigned long long)u.mem_current);
 				task_action_label(&act, "spex.mem.peak_bytes", "%llu",
-						  (unsigned long long)u.mem_peak);
+				                  (unsigned long long)u.mem_peak);
 			}
 			if (u.has_cpu)
 				task_action_label(&act, "spex.cpu.time_ns", "%llu",
-						  (unsigned long long)u.cpu_ns);
+				                  (unsigned long long)u.cpu_ns);
 		}
 		act.data = (const uint8_t *)json;
 		act.data_len = json ? strlen(json) : 0;
@@ -303,7 +303,7 @@ track_cb(evutil_socket_t fd, short what, void *arg)
 	/* Batch events: stop listening until the quick check. */
 	event_del(ex->track_ev);
 	struct timeval tv = {.tv_sec = QUICK_CHECK_MS / 1000,
-			     .tv_usec = (QUICK_CHECK_MS % 1000) * 1000};
+	                     .tv_usec = (QUICK_CHECK_MS % 1000) * 1000};
 	evtimer_add(ex->quick_timer, &tv);
 }
 

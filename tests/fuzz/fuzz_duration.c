@@ -30,14 +30,14 @@ static const struct {
 	const char *name;
 	int64_t ns;
 } ref_units[] = {
-	{"ns", 1LL},
-	{"us", 1000LL},
-	{"ms", 1000000LL},
-	{"secs", 1000000000LL},
-	{"mins", 60LL * 1000000000LL},
-	{"hrs", 3600LL * 1000000000LL},
-	{"days", 86400LL * 1000000000LL},
-	{"weeks", 7LL * 86400 * 1000000000LL},
+    {"ns", 1LL},
+    {"us", 1000LL},
+    {"ms", 1000000LL},
+    {"secs", 1000000000LL},
+    {"mins", 60LL * 1000000000LL},
+    {"hrs", 3600LL * 1000000000LL},
+    {"days", 86400LL * 1000000000LL},
+    {"weeks", 7LL * 86400 * 1000000000LL},
 };
 
 typedef unsigned __int128 u128;
@@ -110,7 +110,8 @@ check_format(int64_t ns)
 		abort();
 	if (ns < 0) {
 		if (duration_parse(buf, &back, &err) == 0) {
-			fprintf(stderr, "negative %lld formatted as '%s' parses\n", (long long)ns, buf);
+			fprintf(stderr, "negative %lld formatted as '%s' parses\n", (long long)ns,
+			        buf);
 			abort();
 		}
 		spx_error_clear(&err);
@@ -119,7 +120,7 @@ check_format(int64_t ns)
 	back = parse_or_die(buf, "duration_format");
 	if (back != ns) {
 		fprintf(stderr, "format(%lld) = '%s' parses to %lld\n", (long long)ns, buf,
-			(long long)back);
+		        (long long)back);
 		abort();
 	}
 }
@@ -160,11 +161,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (want == REF_FAIL) {
 			fprintf(stderr, "'%s' accepted as %lld, but is not a duration\n", s,
-				(long long)ns);
+			        (long long)ns);
 			abort();
 		}
 		if (want == REF_TOO_LARGE && exact != (u128)INT64_MAX + 1) {
-			fprintf(stderr, "'%s' accepted as %lld, but is out of range\n", s, (long long)ns);
+			fprintf(stderr, "'%s' accepted as %lld, but is out of range\n", s,
+			        (long long)ns);
 			abort();
 		}
 		if (want == REF_OK) {
@@ -172,7 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			u128 d = got > exact ? got - exact : exact - got;
 			if (d > 1) {
 				fprintf(stderr, "'%s' parsed as %lld, exact value %llu\n", s,
-					(long long)ns, (unsigned long long)exact);
+				        (long long)ns, (unsigned long long)exact);
 				abort();
 			}
 		}
@@ -182,7 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a failure must say why */
 		if (want == REF_OK && exact < (u128)INT64_MAX) {
 			fprintf(stderr, "'%s' refused (%s), exact value %llu\n", s, err.msg,
-				(unsigned long long)exact);
+			        (unsigned long long)exact);
 			abort();
 		}
 		if (ns != -12345)
