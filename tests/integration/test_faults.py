@@ -491,6 +491,9 @@ def test_fork_storm_killed_none_escapes(agent, sandbox, start_executor):
     assert_exits_zero(ex)
 
 
+@pytest.mark.skipif(VALGRIND, reason="under valgrind task-init, a fork of the executor under "
+                    "memcheck, is many times its real size, and where oom_score_adj cannot be "
+                    "lowered (this VM) the OOM killer's choice differs; skipped under valgrind")
 def test_regression_task_init_is_the_oom_victim(agent, sandbox, start_executor):
     """A fork storm in a 32 MiB task: the cgroup's OOM killer must end the
     task, not its supervisor. (Bug: task-init, a fork of the executor and
