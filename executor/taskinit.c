@@ -35,7 +35,11 @@ static struct log_stream streams[2] = {{-1, -1, NULL}, {-1, -1, NULL}};
 static void
 report(char type, int32_t value, int32_t pid)
 {
-	struct ti_report r = {.type = type, .value = value, .pid = pid};
+	struct ti_report r;
+	memset(&r, 0, sizeof(r)); /* no uninitialised padding on the pipe */
+	r.type = type;
+	r.value = value;
+	r.pid = pid;
 	(void)write_all(TI_REPORT, &r, sizeof(r));
 }
 
