@@ -3,13 +3,18 @@
 
     /usr/bin/python3 tests/demo.py build/spex-executor
 
-A fake Mesos agent listens on loopback; a fresh sandbox is made under
-build/demo with a fake Spark distribution (tests/java/FakeSparkExecutor.java
+A fake Mesos agent listens on loopback; a fresh sandbox is made in an agent
+work dir under build/demo/work, in the agent's layout
+(slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/<run>, with
+the `latest` link), with a fake Spark distribution (tests/java/FakeSparkExecutor.java
 behind bin/spark-class, compiled with javac); spex-executor is started the
 way an agent starts a command executor (clean environment, cwd = sandbox)
 and the fixture TaskInfo (shared/reference/fixtures/spark-mesos-taskinfo.json)
 is launched with its command unchanged. Every status update is printed as it
-arrives; at the end, the block manager directories the JVM created.
+arrives; at the end, the block manager directories the JVM created and
+`spex inspect` of the sandbox. The sandbox is left in place (its path is
+printed as `sandbox=PATH`) for `spex inspect`, `spex ls build/demo/work`
+and `spex gc build/demo/work`.
 
 Exit status 0 when TASK_FINISHED arrived and the executor exited 0.
 """
@@ -19,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -41,20 +47,27 @@ def main(argv):
 
     demo_dir = os.path.join(harness.REPO, "build", "demo")
     shutil.rmtree(demo_dir, ignore_errors=True)
-    sandbox = os.path.join(demo_dir, "sandbox")
+    agent = fake_agent.FakeAgent()
+    work_dir = os.path.join(demo_dir, "work")
+    runs = os.path.join(work_dir, "slaves", agent.agent_id, "frameworks", agent.framework_id,
+                        "executors", agent.executor_id, "runs")
+    run_id = str(uuid.uuid4())
+    sandbox = os.path.join(runs, run_id)
     os.makedirs(sandbox)
+    os.symlink(run_id, os.path.join(runs, "latest"))
     classes = spark.compile_java()
     home = spark.make_fake_spark(sandbox, classes)
 
-    agent = fake_agent.FakeAgent()
-    task = fake_agent.spark_task_info()
+    # A 3 s executor, measured every second: a few disk reports and samples.
+    task = fake_agent.spark_task_info(env={"FAKE_SPARK_RUN_MS": "3000"})
     tid = task.task_id.value
     print("demo: fake Mesos agent on %s (agent id %s)" % (agent.endpoint, agent.agent_id))
-    print("demo: sandbox %s" % sandbox)
+    print("sandbox=%s" % sandbox)
     print("demo: fake Spark distribution %s" % os.path.relpath(home, sandbox))
     print("demo: task %s command: %s" % (tid, task.command.value))
 
-    ex = harness.start_executor(agent, sandbox, binary=binary)
+    ex = harness.start_executor(agent, sandbox, binary=binary,
+                                env_overrides={"SPEX_DISK_INTERVAL": "1secs"})
     print("demo: spex-executor pid %d, log %s" % (ex.pid, ex.log_path))
     ok = False
     rc = None
@@ -103,7 +116,12 @@ def main(argv):
             print("  %s/  (%d subdirs, %d files, e.g. %s)" % (
                 d, len(os.listdir(path)), len(files), ", ".join(sorted(files)[:3])))
         if not dirs:
-            print("  (none)")
+            print("  (none left)")
+        if final is not None:
+            labels = {lb.key: lb.value for lb in final.status.labels.labels}
+            if "spex.disk.reclaimed_bytes" in labels:
+                print("demo: spex removed Spark's leftovers at the end: %s bytes "
+                      "(label spex.disk.reclaimed_bytes)" % labels["spex.disk.reclaimed_bytes"])
         print("demo: task stdout/stderr: %s, %s" % (os.path.join(sandbox, "stdout"),
                                                   os.path.join(sandbox, "stderr")))
         errs = agent.protocol_errors()
