@@ -355,9 +355,8 @@ worker_dirfd(struct worker *w, struct dnode *d)
 	return fd;
 }
 
-/* classify_probe_fn: does dirfd/name contain the non-directory rel? */
-static int
-probe_contains(void *arg, const char *name, const char *rel)
+int
+scan_probe_contains(void *arg, const char *name, const char *rel)
 {
 	int dirfd = *(const int *)arg;
 	_cleanup_close_ int fd =
@@ -451,7 +450,7 @@ worker_entry(struct worker *w, struct dnode *d, int fd, const char *name)
 	int is_dir = S_ISDIR(st.st_mode);
 	int mount = is_dir && is_mount_point(s, fd, name, &st);
 	/* Only the root's own subdirectories are probed for bin/spark-class. */
-	classify_probe_fn probe = d->depth == 0 && is_dir && !mount ? probe_contains : NULL;
+	classify_probe_fn probe = d->depth == 0 && is_dir && !mount ? scan_probe_contains : NULL;
 	enum disk_cat cat = classify_entry(&d->cls, name, is_dir, probe, &fd, &child);
 
 	/* Each inode once: files with several links. Directories cannot be

@@ -71,6 +71,12 @@ struct scan_result {
  * failures: they are counted in *ret. Returns 0, or -1 with *err when the
  * root itself cannot be opened or is not a directory.
  */
+/* A classify_probe_fn over a directory: arg points to an int dirfd; 1 when
+ * dirfd/name contains the non-directory rel ("bin/spark-class"), reached
+ * without following a symlink. Shared by the scanner and the tracker so
+ * both classify a top-level directory the same way. */
+int scan_probe_contains(void *arg, const char *name, const char *rel);
+
 int scan_sandbox(const char *root, const struct scan_opts *opts, struct scan_result *ret,
                  struct spx_error *err);
 

@@ -967,37 +967,6 @@ dir_fd(struct track *t, struct tdir *d)
 	return fd;
 }
 
-/* classify_probe_fn: does dirfd/name contain the non-directory rel? (As the
- * scanner does it: no symlink followed on the way.) */
-static int
-probe_contains(void *arg, const char *name, const char *rel)
-{
-	int dirfd = *(const int *)arg;
-	_cleanup_close_ int fd =
-	    openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	char comp[256];
-	struct stat st;
-
-	if (fd < 0)
-		return 0;
-	for (const char *p = rel;;) {
-		size_t len = strcspn(p, "/");
-		if (len == 0 || len >= sizeof(comp))
-			return 0;
-		memcpy(comp, p, len);
-		comp[len] = '\0';
-		if (p[len] == '\0')
-			return fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			       !S_ISDIR(st.st_mode);
-		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0)
-			return 0;
-		close(fd);
-		fd = next;
-		p += len + 1;
-	}
-}
-
 /* --- structure ------------------------------------------------------------------ */
 
 static void lost(struct track *t);
@@ -1355,7 +1324,7 @@ resolve(struct track *t, struct tdir *d, struct tent *e, const char *name_in, in
 	    is_dir && (dev != t->rootdev || (t->root_mnt_known && (stx.stx_mask & STATX_MNT_ID) &&
 	                                     stx.stx_mnt_id != t->root_mnt_id));
 	/* Only the root's own subdirectories are probed for bin/spark-class. */
-	classify_probe_fn probe = d == t->rootdir && is_dir && !mount ? probe_contains : NULL;
+	classify_probe_fn probe = d == t->rootdir && is_dir && !mount ? scan_probe_contains : NULL;
 	struct cls_ctx child = {0};
 	enum disk_cat cat = classify_entry(&d->cls, name, is_dir, probe, &fd, &child);
 	unsigned kind =

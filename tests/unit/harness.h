@@ -4,6 +4,10 @@
  *	TEST(name) { CHECK(x); CHECK_EQ_INT(a, b); ... }
  *	int main(void) { RUN(name); ...; return harness_done(); }
  *
+ * A test that cannot run here (no root, no such file system) calls
+ * SKIP("why") and is run with RUN_S(name): it is counted and printed as
+ * skipped with the reason, never as passed.
+ *
  * Each check that fails prints file:line and the expression; a test passes
  * when none of its checks failed. harness_done() prints the closing line
  * "N passed, N failed" and returns the exit status (0 only if all passed).
@@ -17,6 +21,8 @@
 
 static int harness_passed, harness_failed, harness_cur_failed;
 static const char *harness_cur;
+static int harness_skip_flag __attribute__((unused)), harness_skipped;
+static char harness_skip_reason[256] __attribute__((unused));
 
 #define TEST(name) static void test_##name(void)
 
@@ -28,6 +34,31 @@ static const char *harness_cur;
 		if (harness_cur_failed) {                                                          \
 			harness_failed++;                                                          \
 			printf("not ok - %s\n", #name);                                            \
+		} else {                                                                           \
+			harness_passed++;                                                          \
+			printf("ok - %s\n", #name);                                                \
+		}                                                                                  \
+	} while (0)
+
+#define SKIP(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(harness_skip_reason, sizeof(harness_skip_reason), __VA_ARGS__);           \
+		harness_skip_flag = 1;                                                             \
+		return;                                                                            \
+	} while (0)
+
+#define RUN_S(name)                                                                                \
+	do {                                                                                       \
+		harness_cur = #name;                                                               \
+		harness_cur_failed = 0;                                                            \
+		harness_skip_flag = 0;                                                             \
+		test_##name();                                                                     \
+		if (harness_cur_failed) {                                                          \
+			harness_failed++;                                                          \
+			printf("not ok - %s\n", #name);                                            \
+		} else if (harness_skip_flag) {                                                    \
+			harness_skipped++;                                                         \
+			printf("skip - %s: %s\n", #name, harness_skip_reason);                     \
 		} else {                                                                           \
 			harness_passed++;                                                          \
 			printf("ok - %s\n", #name);                                                \
@@ -68,6 +99,8 @@ static const char *harness_cur;
 static inline int
 harness_done(void)
 {
+	if (harness_skipped)
+		printf("%d skipped\n", harness_skipped);
 	printf("%d passed, %d failed\n", harness_passed, harness_failed);
 	return harness_failed ? 1 : 0;
 }

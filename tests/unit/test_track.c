@@ -24,36 +24,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* --- skips ------------------------------------------------------------------ */
-
-static int skip_flag, skipped;
-static char skip_reason[256];
-
-#define SKIP(...)                                                                                  \
-	do {                                                                                       \
-		snprintf(skip_reason, sizeof(skip_reason), __VA_ARGS__);                           \
-		skip_flag = 1;                                                                     \
-		return;                                                                            \
-	} while (0)
-
-#define RUN_S(name)                                                                                \
-	do {                                                                                       \
-		harness_cur = #name;                                                               \
-		harness_cur_failed = 0;                                                            \
-		skip_flag = 0;                                                                     \
-		test_##name();                                                                     \
-		if (harness_cur_failed) {                                                          \
-			harness_failed++;                                                          \
-			printf("not ok - %s\n", #name);                                            \
-		} else if (skip_flag) {                                                            \
-			skipped++;                                                                 \
-			printf("skip - %s: %s\n", #name, skip_reason);                             \
-		} else {                                                                           \
-			harness_passed++;                                                          \
-			printf("ok - %s\n", #name);                                                \
-		}                                                                                  \
-	} while (0)
-
 #define CHECK_EQ_U64(a, b)                                                                         \
 	do {                                                                                       \
 		uint64_t _x = (a), _y = (b);                                                       \
@@ -1257,7 +1227,5 @@ main(void)
 	RUN_S(random_operations);
 	RUN_S(dirs_replaced_under_queued_work);
 	RUN_S(other_mounts_not_entered);
-	if (skipped)
-		printf("%d skipped\n", skipped);
 	return harness_done();
 }
