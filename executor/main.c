@@ -8,6 +8,8 @@
 #include "duration.h"
 #include "log.h"
 #include "sandbox.h"
+#include "settings_layer.h"
+#include "settings_print.h"
 #include "util.h"
 
 #include <errno.h>
@@ -29,14 +31,19 @@
 #define SHUTDOWN_MARGIN_NS (2 * NSEC_PER_SEC)
 
 static const char usage[] =
-    "usage: spex-executor [--version] [--help]\n"
+    "usage: spex-executor [--version] [--help] [--print-config [--json]]\n"
     "\n"
     "A Mesos v1 HTTP executor for Apache Spark. The Mesos agent starts it with\n"
     "MESOS_FRAMEWORK_ID, MESOS_EXECUTOR_ID, MESOS_AGENT_ENDPOINT (or\n"
     "MESOS_SLAVE_PID) and MESOS_SANDBOX (or MESOS_DIRECTORY) in its environment.\n"
     "Flags the agent passes to its command executor (--launcher_dir=... etc.)\n"
-    "are accepted and ignored. Settings: SPEX_CONTENT_TYPE, SPEX_ACK_TIMEOUT,\n"
-    "SPEX_LOG_LEVEL; see docs/.\n";
+    "are accepted and ignored.\n"
+    "\n"
+    "Settings come from SPEX_* environment variables, else from the JSON file\n"
+    "SPEX_CONFIG names, else from " SETTINGS_DEFAULT_PATH " if it exists;\n"
+    "see docs/configuration.md.\n"
+    "  --print-config   print every setting's effective value and its source\n"
+    "                   (needs no agent); with --json as a JSON object\n";
 
 static const char *
 env_get(const char *name)
@@ -270,19 +277,31 @@ main(int argc, char **argv)
 	enum log_level lvl;
 	int unknown = 0;
 
-	switch (config_parse_argv(argc, argv, &unknown)) {
+	enum cli_action action = config_parse_argv(argc, argv, &unknown);
+	switch (action) {
 	case CLI_VERSION:
 		printf("spex-executor %s\n", SPEX_VERSION);
 		return 0;
 	case CLI_HELP:
 		fputs(usage, stdout);
 		return 0;
+	case CLI_PRINT_CONFIG:
+	case CLI_PRINT_CONFIG_JSON:
+		return settings_print_config(env_get, SETTINGS_DEFAULT_PATH,
+		                             action == CLI_PRINT_CONFIG_JSON, stdout, stderr);
 	case CLI_RUN:
 		break;
 	}
-	if (getenv("SPEX_LOG_LEVEL") && log_level_parse(getenv("SPEX_LOG_LEVEL"), &lvl) == 0)
+	/* From here on every setting is read through the layer: env over file. */
+	if (settings_setup(env_get, SETTINGS_DEFAULT_PATH, &err) < 0) {
+		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
+		spx_error_clear(&err);
+		return 1;
+	}
+	const char *level = settings_layer_get("SPEX_LOG_LEVEL");
+	if (level && log_level_parse(level, &lvl) == 0)
 		log_set_level(lvl);
-	if (config_from_env(&cfg, env_get, &err) < 0) {
+	if (config_from_env(&cfg, settings_layer_get, &err) < 0) {
 		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
 		spx_error_clear(&err);
 		return 1;
@@ -302,17 +321,19 @@ main(int argc, char **argv)
 	         "checkpoint=%d",
 	         SPEX_VERSION, (int)getpid(), LOGQ(cfg.framework_id), LOGQ(cfg.executor_id),
 	         LOGQ(cfg.sandbox), cfg.sandbox_from, cfg.checkpoint);
+	log_info("config", "file=%s file_settings=%zu", LOGQ(settings_layer_file()),
+	         settings_layer_file_count());
 
 	ex.cfg = &cfg;
 	uq_init(&ex.uq);
-	if (cgroup_config_from_env(&ex.cgcfg, env_get, &err) < 0) {
+	if (cgroup_config_from_env(&ex.cgcfg, settings_layer_get, &err) < 0) {
 		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
 		spx_error_clear(&err);
 		config_free(&cfg);
 		return 1;
 	}
 	setup_cgroups(&ex);
-	if (disk_settings_from_env(&ex.disk, env_get, &err) < 0) {
+	if (disk_settings_from_env(&ex.disk, settings_layer_get, &err) < 0) {
 		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
 		spx_error_clear(&err);
 		config_free(&cfg);

@@ -39,12 +39,20 @@ enum cli_action
 config_parse_argv(int argc, char *const argv[], int *ret_unknown)
 {
 	enum cli_action action = CLI_RUN;
-	int unknown = 0;
+	int unknown = 0, json = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 			action = CLI_VERSION;
+			continue;
+		}
+		if (strcmp(a, "--print-config") == 0) {
+			action = CLI_PRINT_CONFIG;
+			continue;
+		}
+		if (strcmp(a, "--json") == 0) {
+			json++;
 			continue;
 		}
 		if (strcmp(a, "-h") == 0) {
@@ -66,6 +74,10 @@ config_parse_argv(int argc, char *const argv[], int *ret_unknown)
 		if (!config_is_agent_flag(name))
 			unknown++;
 	}
+	if (action == CLI_PRINT_CONFIG && json)
+		action = CLI_PRINT_CONFIG_JSON;
+	else
+		unknown += json; /* --json means nothing on its own */
 	if (ret_unknown)
 		*ret_unknown = unknown;
 	return action;

@@ -49,12 +49,20 @@ int config_parse_pid(const char *pid, char **ret_host, int *ret_port, char **ret
 int config_parse_endpoint(const char *ep, char **ret_host, int *ret_port, struct spx_error *err);
 
 /* What the command line asked for. */
-enum cli_action { CLI_RUN, CLI_VERSION, CLI_HELP };
+enum cli_action {
+	CLI_RUN,
+	CLI_VERSION,
+	CLI_HELP,
+	CLI_PRINT_CONFIG,      /* --print-config */
+	CLI_PRINT_CONFIG_JSON, /* --print-config --json */
+};
 
 /* Classify argv. The agent passes its built-in command executor's flags
  * (--launcher_dir=..., --sandbox_directory=..., ...): known ones are accepted
  * and ignored; unknown ones are counted into *ret_unknown (the caller logs
- * them). Never fails: spex must start whatever the agent passes. */
+ * them). Never fails: spex must start whatever the agent passes. --json
+ * counts only with --print-config (else it is unknown); of --version,
+ * --help and --print-config the last one wins. */
 enum cli_action config_parse_argv(int argc, char *const argv[], int *ret_unknown);
 
 /* 1 if flag (without value, e.g. "--launcher_dir") is one the agent passes. */
