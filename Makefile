@@ -204,7 +204,8 @@ uninstall:
 	@set -e; for f in $(notdir $(MANPAGES)); do \
 		d=$(DESTDIR)$(MANDIR)/man$${f##*.}; echo "rm -f $$d/$$f $$d/$$f.gz"; rm -f $$d/$$f $$d/$$f.gz; \
 	done
-	rm -rf $(DESTDIR)$(DOCDIR)
+	cd $(DESTDIR)$(DOCDIR) 2>/dev/null && rm -f $(notdir $(DOCS)) || true
+	-rmdir $(DESTDIR)$(DOCDIR)
 	@if [ -e "$(CONF_DST)" ]; then echo "uninstall: left $(CONF_DST) in place"; fi
 
 DEB_ARCH  = $(shell dpkg --print-architecture)
