@@ -10,11 +10,21 @@
 #   make fuzz       longer libFuzzer runs (FUZZ_SECONDS=60 each)
 #   make soak       randomized agent restarts and faults (SOAK_RESTARTS=200)
 #   make valgrind   the integration suite with the executor under memcheck
-#   make install    PREFIX=/usr/local
+#   make install    PREFIX=/usr/local DESTDIR= (also BINDIR, LIBEXECDIR, MANDIR,
+#                   DOCDIR, SYSCONFDIR: /etc when PREFIX=/usr, else PREFIX/etc);
+#                   an existing spex.json is never overwritten
+#   make uninstall  the same variables; leaves the config file
+#   make deb        build/spex_VERSION_ARCH.deb (tools/mkdeb.sh, dpkg-deb)
+#   make deb-lint   lintian on that .deb (fails on errors)
 #   make format / format-check
 
 PREFIX     ?= /usr/local
 DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/spex
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 CC         ?= gcc
 PYTHON     ?= /usr/bin/python3
 FUZZ_CC    ?= clang-14
@@ -64,7 +74,7 @@ FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps asan test unit integration fuzz-short fuzz demo bench install \
-        format format-check clean soak valgrind bench-track
+        uninstall deb deb-lint format format-check clean soak valgrind bench-track
 .SECONDARY:
 
 all: $(BUILD)/spex-executor $(BUILD)/spex
@@ -159,12 +169,58 @@ valgrind: deps all
 bench-track: deps
 	sh tests/bench_track.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/spex
-	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/bin/spex-executor
-	install -m 0755 $(BUILD)/spex $(DESTDIR)$(PREFIX)/bin/spex
+# --- install and the Debian package ----------------------------------------
+# Man pages: every docs/*.1 and docs/*.8 present; docs: README and docs/*.md.
+# libexec/spex/mesos-executor (what the agent's --launcher_dir points at) is a
+# relative symlink to bin/spex-executor: one binary, upgraded in one place.
+MANPAGES := $(wildcard docs/*.1 docs/*.8)
+DOCS     := README.md $(wildcard docs/*.md)
+CONFIG   := $(wildcard tools/spex.json)
+CONF_DST  = $(DESTDIR)$(SYSCONFDIR)/spex/spex.json
 
-	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(PREFIX)/libexec/spex/mesos-executor
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/spex $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/spex-executor $(DESTDIR)$(BINDIR)/spex-executor
+	install -m 0755 $(BUILD)/spex $(DESTDIR)$(BINDIR)/spex
+	ln -sfn "$$(realpath -m --relative-to=$(LIBEXECDIR)/spex $(BINDIR)/spex-executor)" \
+		$(DESTDIR)$(LIBEXECDIR)/spex/mesos-executor
+	@set -e; for f in $(MANPAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${f##*.}; \
+		echo "install -m 0644 $$f $$d/"; install -d $$d; install -m 0644 $$f $$d/; \
+	done
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	@set -e; if [ -z "$(CONFIG)" ]; then :; \
+	elif [ -e "$(CONF_DST)" ]; then echo "install: keeping the existing $(CONF_DST)"; \
+	else echo "install -m 0644 $(CONFIG) $(CONF_DST)"; \
+		install -d $(dir $(CONF_DST)); install -m 0644 $(CONFIG) $(CONF_DST); fi
+	@if [ -n "$(CONFIG)" ] && [ "$(SYSCONFDIR)" != /etc ]; then \
+		echo "note: spex-executor reads /etc/spex/spex.json; set SPEX_CONFIG=$(SYSCONFDIR)/spex/spex.json" \
+		     "(agent --executor_environment_variables) or install with SYSCONFDIR=/etc"; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/spex-executor $(DESTDIR)$(BINDIR)/spex \
+		$(DESTDIR)$(LIBEXECDIR)/spex/mesos-executor
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/spex
+	@set -e; for f in $(notdir $(MANPAGES)); do \
+		d=$(DESTDIR)$(MANDIR)/man$${f##*.}; echo "rm -f $$d/$$f $$d/$$f.gz"; rm -f $$d/$$f $$d/$$f.gz; \
+	done
+	cd $(DESTDIR)$(DOCDIR) 2>/dev/null && rm -f $(notdir $(DOCS)) || true
+	-rmdir $(DESTDIR)$(DOCDIR)
+	@if [ -e "$(CONF_DST)" ]; then echo "uninstall: left $(CONF_DST) in place"; fi
+
+DEB_ARCH  = $(shell dpkg --print-architecture)
+DEB       = $(BUILD)/spex_$(VERSION)_$(DEB_ARCH).deb
+DEB_ROOT  = $(BUILD)/deb/root
+
+deb: all
+	rm -rf $(BUILD)/deb
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr \
+		BINDIR=/usr/bin LIBEXECDIR=/usr/libexec MANDIR=/usr/share/man \
+		DOCDIR=/usr/share/doc/spex SYSCONFDIR=/etc
+	sh tools/mkdeb.sh $(DEB_ROOT) $(VERSION) $(DEB_ARCH) $(DEB)
+
+deb-lint: deb
+	lintian --fail-on error --display-info $(DEB)
 
 FORMAT_FILES = $(wildcard executor/*.[ch] executor/core/*.[ch] sandbox/*.[ch] tools/*.c \
                tests/unit/*.[ch] tests/fuzz/*.c tests/bench_track.c)
