@@ -339,7 +339,7 @@ cg_oom_message(uint64_t limit, uint64_t peak, const char *heap, char *out, size_
 		snprintf(
 		    out, n,
 		    "memory limit %llu MiB exceeded (peak %llu MiB, heap -Xmx %s, overhead %llu "
-		    "MiB); raise spark.executor.memoryOverhead",
+		    "MiB); raise spark.mesos.executor.memoryOverhead",
 		    (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap,
 		    (unsigned long long)((limit - heap_bytes) / mib));
 		return;
@@ -349,12 +349,12 @@ cg_oom_message(uint64_t limit, uint64_t peak, const char *heap, char *out, size_
 		    out, n,
 		    "memory limit %llu MiB exceeded (peak %llu MiB); the heap alone (-Xmx %s) is "
 		    "not below the limit: the task's mem must cover spark.executor.memory plus "
-		    "spark.executor.memoryOverhead",
+		    "spark.mesos.executor.memoryOverhead",
 		    (unsigned long long)(limit / mib), (unsigned long long)(peak / mib), heap);
 		return;
 	}
 	snprintf(out, n,
 	         "memory limit %llu MiB exceeded (peak %llu MiB); raise spark.executor.memory or "
-	         "spark.executor.memoryOverhead",
+	         "spark.mesos.executor.memoryOverhead",
 	         (unsigned long long)(limit / mib), (unsigned long long)(peak / mib));
 }

@@ -111,7 +111,7 @@ int cg_parse_java_size(const char *s, uint64_t *ret);
 /*
  * The message for a task the kernel OOM-killed:
  *	"memory limit 4505 MiB exceeded (peak 4505 MiB, heap -Xmx 4096m, overhead
- *	 409 MiB); raise spark.executor.memoryOverhead"
+ *	 409 MiB); raise spark.mesos.executor.memoryOverhead"
  * heap may be NULL (then the heap part is left out and the advice names
  * spark.executor.memory too).
  */

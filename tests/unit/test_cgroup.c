@@ -244,12 +244,12 @@ TEST(oom_message)
 	char m[256];
 	cg_oom_message(4505ULL << 20, 4505ULL << 20, "4096m", m, sizeof(m));
 	CHECK_EQ_STR(m, "memory limit 4505 MiB exceeded (peak 4505 MiB, heap -Xmx 4096m, overhead "
-	                "409 MiB); raise spark.executor.memoryOverhead");
+	                "409 MiB); raise spark.mesos.executor.memoryOverhead");
 	cg_oom_message(256ULL << 20, 256ULL << 20, "1024m", m, sizeof(m));
 	CHECK(strstr(m, "the heap alone (-Xmx 1024m) is not below the limit") != NULL);
 	cg_oom_message(256ULL << 20, 250ULL << 20, NULL, m, sizeof(m));
 	CHECK_EQ_STR(m, "memory limit 256 MiB exceeded (peak 250 MiB); raise spark.executor.memory "
-	                "or spark.executor.memoryOverhead");
+	                "or spark.mesos.executor.memoryOverhead");
 }
 
 static void
