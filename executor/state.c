@@ -99,6 +99,7 @@ read_small(const char *path, char *buf, size_t n)
 	return 0;
 }
 
+/* Our own cpu times and start ticks from /proc/self/stat. */
 static bool
 read_self_times(struct proc_times *ret)
 {
@@ -107,6 +108,8 @@ read_self_times(struct proc_times *ret)
 	       proc_stat_times(buf, ret) == 0;
 }
 
+/* What tells this executor from a later process with the same pid: its
+ * start ticks and the boot id. False when /proc cannot tell. */
 static bool
 read_identity(struct state_writer *sw)
 {
@@ -126,6 +129,7 @@ read_identity(struct state_writer *sw)
 
 /* ---- the document ------------------------------------------------------------ */
 
+/* t's record, created (launched now) on first use. */
 static struct state_task *
 rec_of(struct task *t)
 {
@@ -156,6 +160,7 @@ snapshot_cgroup(struct task *t, const struct cg_usage *u)
 	r->oom_kills = r->have_oom_kills ? kills : 0;
 }
 
+/* tasks[].cgroup: path, limits (null: none), usage (null: unknown). */
 static cJSON *
 cgroup_json(const struct task *t, const struct state_task *r)
 {
@@ -205,6 +210,7 @@ cgroup_json(const struct task *t, const struct state_task *r)
 	return cg;
 }
 
+/* tasks[].exit, once the terminal update was decided. */
 static cJSON *
 exit_json(const struct state_task *r)
 {
@@ -225,6 +231,7 @@ exit_json(const struct state_task *r)
 	return e;
 }
 
+/* One tasks[] entry; reads the live cgroup's usage first. */
 static cJSON *
 task_json(struct task *t)
 {
@@ -267,6 +274,7 @@ task_json(struct task *t)
 	return o;
 }
 
+/* executor.subscription. */
 static cJSON *
 subscription_json(const struct executor *ex, const struct state_writer *sw)
 {
@@ -284,6 +292,7 @@ subscription_json(const struct executor *ex, const struct state_writer *sw)
 	return s;
 }
 
+/* executor.cgroups: the mode, the backend in use or why there is none. */
 static cJSON *
 cgroups_json(const struct executor *ex)
 {
@@ -319,6 +328,7 @@ add_self_usage(cJSON *o, const struct state_writer *sw)
 	}
 }
 
+/* The executor object of the document. */
 static cJSON *
 executor_json(const struct executor *ex, const struct state_writer *sw)
 {
@@ -411,6 +421,7 @@ note_failure(struct state_writer *sw, const struct spx_error *err)
 	         LOGQ(spx_error_msg(err)), sw->write_errors);
 }
 
+/* A write succeeded: after failures, say so once and log errors anew. */
 static void
 note_success(struct state_writer *sw)
 {
@@ -421,6 +432,7 @@ note_success(struct state_writer *sw)
 	log_info("state_write", "recovered=1 errors=%" PRIu64, sw->write_errors);
 }
 
+/* (Re)create .spex/, mode 0755; -1 with *err naming it. */
 static int
 ensure_dir(const struct state_writer *sw, struct spx_error *err)
 {
@@ -429,6 +441,8 @@ ensure_dir(const struct state_writer *sw, struct spx_error *err)
 	return 0;
 }
 
+/* Build the document and replace state.json; failures are noted, never
+ * returned: nothing else depends on the file. */
 static void
 write_now(struct executor *ex)
 {
@@ -448,6 +462,7 @@ write_now(struct executor *ex)
 	spx_error_clear(&err);
 }
 
+/* The coalescing timer: write what changed. */
 static void
 write_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -456,6 +471,7 @@ write_timer_cb(evutil_socket_t fd, short what, void *arg)
 	write_now(arg);
 }
 
+/* Every REFRESH_SECS: RSS, cpu time and cgroup usage move by themselves. */
 static void
 refresh_timer_cb(evutil_socket_t fd, short what, void *arg)
 {

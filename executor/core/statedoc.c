@@ -112,6 +112,7 @@ task_history_last(const struct task_history *h)
 	return h->total ? hist_at(h, h->total - 1) : NULL;
 }
 
+/* One history entry; reason < 0 and a NULL message are null. */
 static cJSON *
 entry_json(const char *state, int64_t at_ms, int reason, const char *message)
 {
