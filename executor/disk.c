@@ -152,6 +152,8 @@ static void
 evaluate(struct executor *ex, const struct scan_result *r, bool limits_only)
 {
 	uint64_t limit = disk_limit(ex);
+	if (!limits_only)
+		state_disk_sample(ex, r);
 	if (limits_only && !limit)
 		return;
 	if (limits_only && r->total_bytes <= limit &&
@@ -170,6 +172,7 @@ evaluate(struct executor *ex, const struct scan_result *r, bool limits_only)
 		free(ex->disk_json);
 		ex->disk_json = report_json(ex->cfg->sandbox, r);
 		send_reports(ex, r, limit, (v & DISK_SOFT) != 0, ex->disk_json);
+		state_disk_report(ex);
 	}
 }
 

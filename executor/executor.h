@@ -3,6 +3,7 @@
  *	session.c  the agent session: SUBSCRIBE, events, UPDATE pump, reconnects
  *	tasks.c    task lifecycle: launch, kill, reap, terminal status
  *	main.c     start-up, signals, the loop, exit
+ *	state.c    .spex/state.json and .spex/disk-history.jsonl
  * Everything runs on one libevent loop; there are no threads.
  */
 #ifndef EXECUTOR_EXECUTOR_H
@@ -15,6 +16,7 @@
 #include "agent.h"
 #include "cgroup.h"
 #include "disk_policy.h"
+#include "state.h"
 #include "track.h"
 #include "worker.h"
 #include "config.h"
@@ -54,6 +56,7 @@ struct task {
 	uint64_t disk_bytes;      /* the task's `disk` resource in bytes, 0 if none */
 	struct task_action *held; /* terminal update waiting for the sandbox cleanup */
 	struct event *hold_timer;
+	struct state_task *strec; /* what .spex/state.json shows of it (state.c) */
 };
 
 struct executor {
@@ -90,6 +93,7 @@ struct executor {
 	struct track *track;           /* incremental usage tracker, NULL: full scans */
 	struct event *track_ev, *quick_timer;
 	int64_t last_reconcile_ns;
+	struct state_writer *statew; /* .spex/state.json (state.c) */
 	struct event *ev_sigchld, *ev_sigterm, *ev_sigint;
 	struct event *reconnect_timer, *recovery_timer, *pump_timer, *ack_timer, *shutdown_timer,
 	    *heartbeat_timer;

@@ -191,6 +191,7 @@ static void
 executor_free(struct executor *ex)
 {
 	disk_free(ex); /* first: finishing jobs still look at the tasks */
+	state_free(ex);
 	tasks_free_all(ex);
 	cgroup_manager_free(ex->cgm);
 	agent_free(ex->agent);
@@ -349,8 +350,10 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	state_init(&ex); /* the first state.json, before SUBSCRIBE */
 	session_start(&ex);
 	event_base_dispatch(ex.base);
+	state_final(&ex); /* "exited", with the exit code */
 
 	int code = ex.exit_code;
 	executor_free(&ex);

@@ -80,12 +80,14 @@ subscribe(struct executor *ex)
 		free(body);
 		/* Try again later through the normal path. */
 		ex->state = SS_SUBSCRIBING;
+		state_mark_dirty(ex);
 		session_agent_cb.stream_closed(ex, 0, "could not send SUBSCRIBE");
 		return;
 	}
 	free(body);
 	ex->state = SS_SUBSCRIBING;
 	ex->subscribe_sent_ns = now_mono_ns();
+	state_mark_dirty(ex);
 	log_info("subscribe", "endpoint=%s:%d%s unacked_updates=%zu content_type=%s",
 	         ex->cfg->agent_host, ex->cfg->agent_port, ex->cfg->agent_path, ex->uq.count,
 	         content_type_name(ex->cfg->content_type));
@@ -286,6 +288,7 @@ session_send_status(struct executor *ex, struct task *t, const struct task_actio
 	uq_push(&ex->uq, st);
 	if (task_state_is_terminal(act->state))
 		t->terminal_sent = true;
+	state_task_status(t, act);
 	log_info("status", "task=%s state=%s uuid=%s reason=%d message=%s", LOGQ(t->id),
 	         task_state_name(act->state), uuid_format(st->uuid.data, uuid),
 	         act->has_reason ? act->reason : -1, LOGQ(act->message[0] ? act->message : NULL));
@@ -329,6 +332,7 @@ on_subscribed(struct executor *ex, const Mesos__V1__Executor__Event__Subscribed 
 	         (double)(now - ex->subscribe_sent_ns) / 1e6,
 	         (double)(now - ex->disconnected_ns) / 1e6);
 	ex->disconnected_ns = 0;
+	state_mark_dirty(ex);
 	session_pump(ex);
 	executor_maybe_exit(ex);
 }
@@ -347,6 +351,7 @@ on_acknowledged(struct executor *ex, const Mesos__V1__Executor__Event__Acknowled
 		t->acked_any = true;
 	log_info("acknowledged", "task=%s uuid=%s known=%d pending=%zu", LOGQ(tid), uuid, known,
 	         ex->uq.count);
+	state_mark_dirty(ex);
 	executor_maybe_exit(ex);
 }
 
@@ -446,6 +451,7 @@ cb_stream_closed(void *arg, int code, const char *why)
 	ex->state = SS_DISCONNECTED;
 	if (!ex->disconnected_ns)
 		ex->disconnected_ns = now;
+	state_mark_dirty(ex);
 	agent_reset_calls(ex->agent);
 	log_warn("disconnected", "code=%d reason=%s was_subscribed=%d", code, LOGQ(why),
 	         was_subscribed);

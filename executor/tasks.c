@@ -181,8 +181,9 @@ task_finish(struct task *t)
 	}
 	task_release_process(t);
 	exit_cause(t, status, &info, oom_msg, sizeof(oom_msg), &u);
-	task_cgroup_done(t);
 	task_sm_exited(&t->sm, status, &info, &act);
+	state_task_exited(t, status, &info, &u, &act); /* before the cgroup goes */
+	task_cgroup_done(t);
 	usage_labels(t, &u, &act);
 	log_info("task_exit",
 	         "task=%s pid=%d wait_status=%d runtime_ms=%.0f cgroup_oom=%d jvm_oom=%d",
@@ -537,6 +538,7 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 		return;
 	}
 	log_info("spawned", "task=%s task_init_pid=%d", LOGQ(t->id), (int)t->ti.pid);
+	state_mark_dirty(ex);
 	const Mesos__V1__DurationInfo *mct = info->max_completion_time;
 	if (mct && mct->nanoseconds > 0) {
 		struct timeval tv = {.tv_sec = mct->nanoseconds / NSEC_PER_SEC,
@@ -639,6 +641,7 @@ tasks_free_all(struct executor *ex)
 		free(t->held);
 		if (t->hold_timer)
 			event_free(t->hold_timer);
+		state_task_free(t);
 		mesos__v1__task_info__free_unpacked(t->info, NULL);
 		free(t->id);
 		free(t);

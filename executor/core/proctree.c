@@ -27,6 +27,49 @@ proc_stat_parse(const char *buf, struct proc_entry *ret)
 	return 0;
 }
 
+int
+proc_stat_times(const char *buf, struct proc_times *ret)
+{
+	const char *p = strrchr(buf, ')');
+	unsigned long long v[20];
+
+	if (!p)
+		return -1;
+	p++;
+	/* Fields 3 (state) to 22 follow; keep 14, 15 and 22. */
+	for (int field = 3; field <= 22; field++) {
+		char *end;
+		while (*p == ' ')
+			p++;
+		if (field == 3) {
+			if (!*p || *p == ' ')
+				return -1;
+			p++;
+			continue;
+		}
+		if (!(*p >= '0' && *p <= '9') && *p != '-')
+			return -1;
+		v[field - 3] = strtoull(p, &end, 10);
+		if (end == p)
+			return -1;
+		p = end;
+	}
+	ret->utime = v[14 - 3];
+	ret->stime = v[15 - 3];
+	ret->start_ticks = v[22 - 3];
+	return 0;
+}
+
+int
+proc_statm_resident(const char *buf, unsigned long long *ret_pages)
+{
+	unsigned long long size, resident;
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return -1;
+	*ret_pages = resident;
+	return 0;
+}
+
 size_t
 proc_descendants(const struct proc_entry *ents, size_t n, pid_t root, pid_t *out, size_t cap)
 {

@@ -18,6 +18,21 @@ struct proc_entry {
  * parentheses; the last ')' ends it). Returns 0, or -1 if malformed. */
 int proc_stat_parse(const char *buf, struct proc_entry *ret);
 
+/* A process's cpu times and start time, in clock ticks (sysconf(_SC_CLK_TCK)). */
+struct proc_times {
+	unsigned long long utime, stime; /* fields 14 and 15 */
+	unsigned long long start_ticks;  /* field 22: start time, ticks since boot */
+};
+
+/* Parse fields 14, 15 and 22 of /proc/<pid>/stat content (after the comm,
+ * which may hold spaces and parentheses: the last ')' ends it). Returns 0,
+ * or -1 if malformed. */
+int proc_stat_times(const char *buf, struct proc_times *ret);
+
+/* Resident pages (the second field) of /proc/<pid>/statm content. Returns 0,
+ * or -1 if malformed. */
+int proc_statm_resident(const char *buf, unsigned long long *ret_pages);
+
 /* Write into out (capacity cap) the pids of every descendant of root among
  * the n entries (root itself excluded), parents before children. Returns the
  * number written (at most cap). Zombies are included. */

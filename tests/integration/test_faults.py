@@ -21,6 +21,7 @@ from agent import fake_agent, harness
 from agent.fake_agent import Event, command_task, mesos_pb2, spark_task_info
 from helpers import (T, assert_exits_zero, read, read_pid, spark_env, spark_info, subscribe,
                      wait_for, waiting_task)
+from test_state import load_state, task_of, task_state, wait_state
 
 FINISHED = mesos_pb2.TASK_FINISHED
 FAILED = mesos_pb2.TASK_FAILED
@@ -613,6 +614,63 @@ def test_sandbox_filesystem_full(agent, small_tmpfs, start_executor, tmp_path):
     _touch(sandbox, "go")
     assert agent.wait_terminal("long", T(10)).state == FINISHED
     assert_exits_zero(ex)
+
+
+def test_state_file_on_full_sandbox(agent, small_tmpfs, start_executor, tmp_path):
+    """The sandbox's 2 MiB tmpfs is full: .spex/state.json writes fail
+    cleanly (the last good file stays valid, the failure is logged once and
+    counted), the executor keeps running and reporting; once space is freed
+    a new state.json is written (seq and written_at advance) that counts
+    the failed writes."""
+    sandbox = small_tmpfs
+    ex = start_executor(agent, sandbox, log_path=str(tmp_path / "spex-executor.log"),
+                        env_overrides={"SPEX_MIN_FREE_BYTES": "0", "SPEX_MIN_FREE_INODES": "0",
+                                       "SPEX_DISK_INTERVAL": "200ms"})
+    subscribe(agent, ex)
+    agent.launch(waiting_task("long"))
+    agent.wait_update("long", "TASK_RUNNING", T(10))
+    before = wait_state(sandbox, lambda d: task_state(d, "long") == "TASK_RUNNING", T(5))
+    fill = os.path.join(sandbox, "fill")
+    with open(fill, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    assert os.statvfs(sandbox).f_bavail == 0, "the sandbox is not full"
+
+    # Updates while full, more than a second apart (writes are coalesced to
+    # one a second): each asks for a state write, and each write fails.
+    for i in range(3):
+        agent.launch(command_task("q%d" % i, "true"))
+        assert agent.wait_terminal("q%d" % i, T(10)).state == FINISHED
+        time.sleep(1.2)
+    _log_has(ex, "event=state_write error=", T(5))
+    failed = [line for line in ex.log().splitlines()
+              if "event=state_write" in line and "error=" in line]
+    assert len(failed) == 1, failed
+    assert "No space left on device" in failed[0] and "state.json" in failed[0], failed[0]
+    during = load_state(sandbox)  # the last good document, still whole
+    assert during["seq"] >= before["seq"]
+    assert task_of(during, "q2") is None or task_state(during, "q2") != "TASK_FINISHED"
+    assert not os.path.exists(os.path.join(sandbox, ".spex", "state.json.tmp"))
+    assert ex.alive()
+
+    os.unlink(fill)
+    agent.launch(command_task("after", "true"))
+    assert agent.wait_terminal("after", T(10)).state == FINISHED
+    doc = wait_state(sandbox, lambda d: d["seq"] > during["seq"]
+                     and task_state(d, "after") == "TASK_FINISHED", T(15),
+                     "a new state.json after space was freed")
+    assert doc["written_at"] > during["written_at"]
+    assert doc["executor"]["state_write_errors"] >= 3
+    assert task_state(doc, "q2") == "TASK_FINISHED"
+    _log_has(ex, "event=state_write recovered=1", T(5))
+    _touch(sandbox, "go")
+    assert agent.wait_terminal("long", T(10)).state == FINISHED
+    assert_exits_zero(ex)
+    assert load_state(sandbox)["executor"]["state"] == "exited"
 
 
 def test_sandbox_full_launch_refused_by_free_space_check(make_agent, small_tmpfs,

@@ -1,0 +1,60 @@
+/*
+ * The executor's state file, $MESOS_SANDBOX/.spex/state.json (schema
+ * spex.state/1, docs/state.md), and its disk-usage history,
+ * .spex/disk-history.jsonl: what `spex inspect/ls/gc` read.
+ *
+ * Writes are coalesced: state_mark_dirty() asks for one, and a timer
+ * writes at most about once a second; a 10 s timer refreshes the figures
+ * that change by themselves (RSS, cpu time, cgroup usage). A failed write
+ * keeps the last good file, is logged once per errno and counted; it never
+ * affects a task.
+ */
+#ifndef EXECUTOR_STATE_H
+#define EXECUTOR_STATE_H
+
+#include "scan.h"
+#include "task_sm.h"
+
+struct executor;
+struct task;
+struct cg_usage;
+
+/* Create .spex/ (0755), read what never changes (pid, start ticks, boot
+ * id), arm the timers and write the first document at once. Call before
+ * session_start(). Never fails: a sandbox where nothing can be written
+ * only counts write errors. */
+void state_init(struct executor *ex);
+
+/* Something in the document changed: write within about a second. Also
+ * notes subscription changes (ex->state) with their time; call it where
+ * ex->state changes. NULL-safe before state_init(). */
+void state_mark_dirty(struct executor *ex);
+
+/* An update is being sent for t (session_send_status): its history gains
+ * an entry; a terminal one also decides the task's exit record. */
+void state_task_status(struct task *t, const struct task_action *act);
+
+/* t's process tree is gone with wait_status; info and u as computed for
+ * the terminal update act. Call while t->cg still exists (its path, final
+ * usage and OOM kill count are kept for the document). */
+void state_task_exited(struct task *t, int wait_status, const struct exit_info *info,
+                       const struct cg_usage *u, const struct task_action *act);
+
+/* A disk report (ex->disk_json) was sent: it goes into the document. */
+void state_disk_report(struct executor *ex);
+
+/* A full disk measurement: append a sample to disk-history.jsonl when the
+ * total moved since the last sample (the .spex/ files aside) or 60 s
+ * passed. */
+void state_disk_sample(struct executor *ex, const struct scan_result *r);
+
+/* The loop is over: write the last document synchronously, with state
+ * "exited" and ex->exit_code. */
+void state_final(struct executor *ex);
+
+/* Release the writer (timers, buffers); the files stay. NULL-safe. */
+void state_free(struct executor *ex);
+/* Release what the writer keeps for t. */
+void state_task_free(struct task *t);
+
+#endif /* EXECUTOR_STATE_H */
