@@ -79,6 +79,7 @@ struct executor {
 	bool shutting_down;
 	bool giving_up; /* recovery failed or checkpointing off: exit non-zero */
 	int exit_code;
+	char config_error[256]; /* a bad SPEX_* setting: every task fails with it */
 	struct cgroup_config cgcfg;
 	struct cgroup_manager *cgm; /* NULL: cgroups off or unavailable */
 	char cg_error[256];         /* why cgroups are unavailable */

@@ -88,8 +88,11 @@ executor_maybe_exit(struct executor *ex)
 		return;
 	}
 	if (ex->uq.count == 0) {
-		log_info("exit", "code=0 reason=\"all tasks terminal and acknowledged\"");
-		loop_exit(ex, 0);
+		/* A broken configuration failed every task: the agent's log says
+		 * so too, by the exit code. */
+		int code = ex->config_error[0] ? 1 : 0;
+		log_info("exit", "code=%d reason=\"all tasks terminal and acknowledged\"", code);
+		loop_exit(ex, code);
 		return;
 	}
 	/* Wait for the last ACKs, but not forever (the CE waits 60 s). */
@@ -269,13 +272,83 @@ log_unknown_flags(int argc, char **argv)
 	}
 }
 
+/* The agent's variables only: every SPEX_* setting reads as unset (its
+ * default). What the executor runs with when its settings are broken. */
+static const char *
+env_agent_only(const char *name)
+{
+	if (strncmp(name, "SPEX_", 5) == 0)
+		return NULL;
+	return getenv(name);
+}
+
+/* Keep the first settings error in ex (the tasks' failure message) and
+ * print it; err is cleared. */
+static void
+config_error_keep(struct executor *ex, struct spx_error *err)
+{
+	if (!ex->config_error[0])
+		snprintf(ex->config_error, sizeof(ex->config_error), "%s", spx_error_msg(err));
+	fprintf(stderr, "spex-executor: %s\n", spx_error_msg(err));
+	spx_error_clear(err);
+}
+
+/*
+ * Read every setting into *cfg and ex: environment over the file. A bad
+ * SPEX_* value (environment or file) does not stop the executor: it keeps
+ * the error in ex->config_error, runs with the defaults, subscribes, and
+ * fails each task it is given with that message, so the Spark user reads
+ * why in the driver (an executor that exits before subscribing is only
+ * "executor terminated" there). Returns -1 with *err only when the agent's
+ * own variables are missing or malformed: then only the log can say it.
+ */
+static int
+load_config(struct executor *ex, struct config *cfg, struct spx_error *err)
+{
+	config_getenv_fn get = settings_layer_get;
+	enum log_level lvl;
+
+	if (settings_setup(env_get, SETTINGS_DEFAULT_PATH, err) < 0) {
+		config_error_keep(ex, err);
+		get = env_agent_only;
+	}
+	if (config_from_env(cfg, get, err) < 0) {
+		struct spx_error again = {0};
+		if (get == env_agent_only || config_from_env(cfg, env_agent_only, &again) < 0) {
+			spx_error_clear(&again);
+			return -1; /* *err names the agent's variable */
+		}
+		/* The agent's variables are fine: a SPEX_* value was not. */
+		config_error_keep(ex, err);
+		get = env_agent_only;
+	}
+	const char *level = get("SPEX_LOG_LEVEL");
+	if (level && log_level_parse(level, &lvl) == 0)
+		log_set_level(lvl);
+	if (cgroup_config_from_env(&ex->cgcfg, get, err) < 0) {
+		config_error_keep(ex, err);
+		if (cgroup_config_from_env(&ex->cgcfg, env_agent_only, err) < 0)
+			return -1;
+	}
+	if (disk_settings_from_env(&ex->disk, get, err) < 0) {
+		config_error_keep(ex, err);
+		if (disk_settings_from_env(&ex->disk, env_agent_only, err) < 0)
+			return -1;
+	}
+	if (ex->config_error[0]) {
+		/* Nothing will run: set nothing up for it. */
+		ex->cgcfg.mode = CGM_OFF;
+		ex->disk.enabled = false;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct executor ex = {0};
 	struct config cfg;
 	struct spx_error err = {0};
-	enum log_level lvl;
 	int unknown = 0;
 
 	enum cli_action action = config_parse_argv(argc, argv, &unknown);
@@ -293,16 +366,7 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-	/* From here on every setting is read through the layer: env over file. */
-	if (settings_setup(env_get, SETTINGS_DEFAULT_PATH, &err) < 0) {
-		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
-		spx_error_clear(&err);
-		return 1;
-	}
-	const char *level = settings_layer_get("SPEX_LOG_LEVEL");
-	if (level && log_level_parse(level, &lvl) == 0)
-		log_set_level(lvl);
-	if (config_from_env(&cfg, settings_layer_get, &err) < 0) {
+	if (load_config(&ex, &cfg, &err) < 0) {
 		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
 		spx_error_clear(&err);
 		return 1;
@@ -324,22 +388,13 @@ main(int argc, char **argv)
 	         LOGQ(cfg.sandbox), cfg.sandbox_from, cfg.checkpoint);
 	log_info("config", "file=%s file_settings=%zu", LOGQ(settings_layer_file()),
 	         settings_layer_file_count());
+	if (ex.config_error[0])
+		log_error("config", "error=%s action=\"every task fails with it\"",
+		          LOGQ(ex.config_error));
 
 	ex.cfg = &cfg;
 	uq_init(&ex.uq);
-	if (cgroup_config_from_env(&ex.cgcfg, settings_layer_get, &err) < 0) {
-		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
-		spx_error_clear(&err);
-		config_free(&cfg);
-		return 1;
-	}
 	setup_cgroups(&ex);
-	if (disk_settings_from_env(&ex.disk, settings_layer_get, &err) < 0) {
-		fprintf(stderr, "spex-executor: %s\n", spx_error_msg(&err));
-		spx_error_clear(&err);
-		config_free(&cfg);
-		return 1;
-	}
 	ex.base = event_base_new();
 	move_own_log(&ex);
 	if (ex.base)

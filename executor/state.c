@@ -361,6 +361,7 @@ executor_json(const struct executor *ex, const struct state_writer *sw)
 	cJSON_AddItemToObject(o, "cgroups", cgroups_json(ex));
 	add_self_usage(o, sw);
 	json_add_u64(o, "state_write_errors", sw->write_errors);
+	json_add_str_or_null(o, "config_error", ex->config_error[0] ? ex->config_error : NULL);
 	return o;
 }
 

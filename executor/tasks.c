@@ -517,6 +517,13 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 		             "the executor is shutting down");
 		return;
 	}
+	if (ex->config_error[0]) {
+		char msg[sizeof(ex->config_error) + 32];
+		snprintf(msg, sizeof(msg), "spex configuration: %s", ex->config_error);
+		tasks_refuse(ex, info,
+		             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+		return;
+	}
 	struct task *t = task_new(ex, info);
 	ex->launched_any = true;
 	t->launch_ns = now_mono_ns();

@@ -6,7 +6,7 @@ import re
 import subprocess
 
 from agent import harness
-from agent.fake_agent import command_task
+from agent.fake_agent import command_task, mesos_pb2
 from helpers import T, assert_exits_zero, run_to_terminal, subscribe
 
 DOC = os.path.join(harness.REPO, "docs", "configuration.md")
@@ -177,9 +177,38 @@ def test_env_wins_over_the_file(agent, sandbox, start_executor, tmp_path):
     assert "level=debug" not in log
 
 
-def test_executor_refuses_an_invalid_file(agent, sandbox, start_executor, tmp_path):
+def assert_task_fails_with_config_error(agent, ex, sandbox, expected):
+    """The executor subscribes, fails the task with the configuration
+    error, records it in its state and exits 1."""
+    subscribe(agent, ex)
+    st = run_to_terminal(agent, ex, command_task("cfg", "true"))
+    assert st.state == mesos_pb2.TASK_FAILED, st
+    assert st.reason == mesos_pb2.TaskStatus.REASON_CONTAINER_LAUNCH_FAILED, st
+    assert st.message == "spex configuration: " + expected, st.message
+    assert ex.wait(T(10)) == 1
+    with open(os.path.join(sandbox, ".spex", "state.json")) as f:
+        state = json.load(f)
+    assert state["executor"]["config_error"] == expected
+    assert state["executor"]["exit_code"] == 1
+    assert ("spex-executor: %s\n" % expected) in ex.log()
+
+
+def test_invalid_file_fails_each_task_with_the_reason(agent, sandbox, start_executor, tmp_path):
     path = write_config(tmp_path, '{"cgroups": "off", "cgroups": "auto"}')
     ex = start_executor(agent, sandbox, env_overrides={"SPEX_CONFIG": path})
+    assert_task_fails_with_config_error(agent, ex, sandbox,
+                                        "%s: key 'cgroups' appears more than once" % path)
+
+
+def test_invalid_env_value_fails_each_task_with_the_reason(agent, sandbox, start_executor):
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_DISK_LIMIT": "10X"})
+    assert_task_fails_with_config_error(agent, ex, sandbox,
+                                        "SPEX_DISK_LIMIT: invalid size '10X' (use a number with k, M, G or T)")
+
+
+def test_missing_agent_variable_still_stops_before_subscribing(agent, sandbox, start_executor):
+    ex = start_executor(agent, sandbox, env_overrides={"MESOS_FRAMEWORK_ID": None,
+                                                        "SPEX_DISK_LIMIT": "10X"})
     assert ex.wait(T(10)) == 1
-    assert ("spex-executor: %s: key 'cgroups' appears more than once\n" % path) in ex.log()
+    assert "missing required environment variable MESOS_FRAMEWORK_ID" in ex.log()
     assert agent.subscriptions == []
