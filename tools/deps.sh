@@ -7,7 +7,8 @@ set -eu
 PKGS="make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler libevent-dev \
 libcgroup-dev cgroup-tools libcjson-dev protobuf-compiler python3 \
 python3-protobuf python3-pytest golang-github-mesos-mesos-go-dev \
-openjdk-17-jdk-headless clang-14 libclang-rt-14-dev valgrind procps"
+openjdk-17-jdk-headless clang-14 libclang-rt-14-dev valgrind procps \
+python3-jsonschema"
 
 missing=""
 for p in $PKGS; do
