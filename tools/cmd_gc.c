@@ -210,6 +210,10 @@ gc_reclaim(struct gc_run *g, const struct sandbox_summary *s, int fd, cJSON *jo,
 		g->rc = CLI_ERROR;
 	}
 	if (jo) {
+		jo_str(jo, "action",
+		       !g->apply           ? "planned"
+		       : go || plan.n == 0 ? "reclaimed"
+		                           : "skipped");
 		jo_u64(jo, "planned_bytes", plan.bytes);
 		if (go)
 			jo_u64(jo, "freed_bytes", freed);
@@ -303,16 +307,17 @@ static void
 gc_total(const struct gc_run *g)
 {
 	char a[32];
+	_cleanup_free_ char *text = NULL;
 
 	if (g->json)
 		return;
-	if (g->apply)
-		printf("\nfreed %s in %zu sandbox%s\n", cli_size(g->t, g->freed, a, sizeof(a)),
-		       g->sandboxes, g->sandboxes == 1 ? "" : "es");
-	else
-		printf("\nwould free %s in %zu sandbox%s (dry run; --apply removes)\n",
-		       cli_size(g->t, g->planned, a, sizeof(a)), g->sandboxes,
-		       g->sandboxes == 1 ? "" : "es");
+	cli_size(g->t, g->apply ? g->freed : g->planned, a, sizeof(a));
+	text = xasprintf("%s %s in %zu sandbox%s%s", g->apply ? "freed" : "would free", a,
+	                 g->sandboxes, g->sandboxes == 1 ? "" : "es",
+	                 g->apply ? "" : " (dry run; --apply removes)");
+	putchar('\n');
+	cli_put_fit(stdout, text, (size_t)g->t->width, g->t->utf8, false);
+	putchar('\n');
 }
 
 enum { OPT_OLDER, OPT_APPLY, OPT_LOG_TAIL, OPT_JSON, OPT_BYTES, OPT_HELP };

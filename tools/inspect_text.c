@@ -110,8 +110,9 @@ print_tasks(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		else if (k->launched_ms != STATE_NONE)
 			snprintf(when, sizeof(when), ", up %s",
 			         ago(end, k->launched_ms, a, sizeof(a)));
-		line(f, t, "task", sgr, "%s %s%s%s%s", k->id ? k->id : "?", state, when,
-		     k->exit_message ? ": " : "", k->exit_message ? k->exit_message : "");
+		line(f, t, "task", sgr, "%s %s%s", k->id ? k->id : "?", state, when);
+		if (k->exit_message)
+			line(f, t, "", NULL, "%s", k->exit_message);
 	}
 }
 
@@ -131,6 +132,8 @@ cpu_text(uint64_t ms, char *buf, size_t len)
 static void
 print_procs(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
+	char row[1024];
+
 	if (v->live != LIVENESS_LIVE)
 		return;
 	fprintf(f, "\nprocesses\n");
@@ -139,24 +142,24 @@ print_procs(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		return;
 	}
 	const char *branch = t->utf8 ? "\u2514\u2500 " : "`- ";
-	int wpid = 7, wuser = 8, wrss = 9, wcpu = 8;
-	int fixed = 2 + wpid + 1 + wuser + 1 + wrss + 2 + wcpu + 2;
-	size_t wcmd = t->width > fixed ? (size_t)(t->width - fixed) : 1;
-	fprintf(f, "  %-*s %-*s %*s  %*s  COMMAND\n", wpid, "PID", wuser, "USER", wrss, "RSS", wcpu,
-	        "CPU");
+	int wpid = 7, wuser = 8, wrss = t->exact ? 12 : 9, wcpu = 8;
+	snprintf(row, sizeof(row), "  %-*s %-*s %*s  %*s  COMMAND", wpid, "PID", wuser, "USER",
+	         wrss, "RSS", wcpu, "CPU");
+	cli_put_fit(f, row, (size_t)t->width, t->utf8, false);
+	fputc('\n', f);
 	for (size_t i = 0; i < v->nrows; i++) {
 		const struct proc_info *p = &v->procs[v->rows[i].idx];
-		char user[64], ufit[64], rss[32], cpu[24], cmd[1024];
+		char user[64], ufit[64], rss[32], cpu[24];
 		int d = v->rows[i].depth;
 		procinfo_user(p->uid, user, sizeof(user));
 		cli_fit(user, (size_t)wuser, t->utf8, false, ufit, sizeof(ufit));
 		cli_size(t, procinfo_rss_bytes(p), rss, sizeof(rss));
-		snprintf(cmd, sizeof(cmd), "%*s%s%s", d > 1 ? 3 * (d - 1) : 0, "",
-		         d > 0 ? branch : "", p->cmdline);
-		fprintf(f, "  %-*d %s%*s %*s  %*s  ", wpid, (int)p->pid, ufit,
-		        (int)(wuser - (int)cli_cols(ufit)), "", wrss, rss, wcpu,
-		        cpu_text(procinfo_cpu_ms(p), cpu, sizeof(cpu)));
-		cli_put_fit(f, cmd, wcmd, t->utf8, false);
+		/* The command, indented by depth, is cut with the rest of the row. */
+		snprintf(row, sizeof(row), "  %-*d %s%*s %*s  %*s  %*s%s%s", wpid, (int)p->pid,
+		         ufit, (int)(wuser - (int)cli_cols(ufit)), "", wrss, rss, wcpu,
+		         cpu_text(procinfo_cpu_ms(p), cpu, sizeof(cpu)), d > 1 ? 3 * (d - 1) : 0,
+		         "", d > 0 ? branch : "", p->cmdline);
+		cli_put_fit(f, row, (size_t)t->width, t->utf8, false);
 		fputc('\n', f);
 	}
 }
@@ -218,7 +221,7 @@ print_cgroups(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 static void
 print_disk(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
-	char total[32], last[32], at[40], lim[64] = "";
+	char total[32], last[32], at[40], lim[64] = "", ago_buf[16];
 
 	fprintf(f, "\n");
 	if (!v->scanned) {
@@ -229,12 +232,12 @@ print_disk(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 	if (v->disk_limit > 0)
 		snprintf(lim, sizeof(lim), " of %s (%.0f%%)", cli_size(t, v->disk_limit, last, 32),
 		         100.0 * (double)v->scan.total_bytes / (double)v->disk_limit);
+	line(f, t, "disk", NULL, "%s%s now (fresh scan)", total, lim);
 	if (v->has_state && v->st.disk_bytes != STATE_NONE && v->st.disk_ms != STATE_NONE)
-		line(f, t, "disk", NULL, "%s%s now (fresh scan); last report %s at %s", total, lim,
+		line(f, t, "", NULL, "last report %s at %s, %s ago",
 		     cli_size(t, (uint64_t)v->st.disk_bytes, last, sizeof(last)),
-		     clock_format_rfc3339(v->st.disk_ms, at, sizeof(at)));
-	else
-		line(f, t, "disk", NULL, "%s%s now (fresh scan)", total, lim);
+		     clock_format_rfc3339(v->st.disk_ms, at, sizeof(at)),
+		     ago(v->now_ms, v->st.disk_ms, ago_buf, sizeof(ago_buf)));
 
 	char sizes[CAT_COUNT][32];
 	int wsize = 4;
