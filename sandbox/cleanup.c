@@ -53,6 +53,7 @@ other_mount(const struct clean *c, int dirfd, const char *name, const struct sta
 static int remove_one(struct clean *c, int dirfd, const char *name, const struct stat *st,
                       int flags);
 
+/* Count an error on name; keep the first, "name: reason". */
 static void
 note(struct clean *c, const char *name, int err)
 {

@@ -29,6 +29,7 @@ reclaim_kind_name(enum reclaim_kind k)
 	return (unsigned)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "invalid";
 }
 
+/* Count an error; keep the first, "name: reason". */
 static void
 note(uint64_t *errors, char *first, size_t len, const char *name, int e)
 {
@@ -37,12 +38,14 @@ note(uint64_t *errors, char *first, size_t len, const char *name, int e)
 		snprintf(first, len, "%.180s: %s", name, strerror(e));
 }
 
+/* The length of RECLAIM_LOG_MARKER once formatted (fixed). */
 static size_t
 marker_len(void)
 {
 	return (size_t)snprintf(NULL, 0, RECLAIM_LOG_MARKER, 0ULL);
 }
 
+/* The logs gc trims: the task's stdout and stderr. */
 static bool
 is_log(const char *name)
 {
@@ -79,6 +82,7 @@ dir_kind(int sandboxfd, const char *name)
 	}
 }
 
+/* Append *it to the plan (capacity *cap). */
 static void
 plan_add(struct reclaim_plan *p, const struct reclaim_item *it, size_t *cap)
 {
@@ -183,6 +187,7 @@ reclaim_plan_free(struct reclaim_plan *p)
 	p->n = 0;
 }
 
+/* Count an error for name in *ret; returns 1 (something stays). */
 static int
 fail(struct cleanup_result *ret, const char *name, int e)
 {

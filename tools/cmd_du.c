@@ -29,12 +29,14 @@ cmd_du_usage(FILE *f)
 	        "  -h, --help   this help\n");
 }
 
+/* v as a percentage of total, one decimal ("0.0%" when total is 0). */
 static void
 du_percent(uint64_t v, uint64_t total, char *buf, size_t len)
 {
 	snprintf(buf, len, "%.1f%%", total ? 100.0 * (double)v / (double)total : 0.0);
 }
 
+/* Print the scan as a table: every category, then the total. */
 static void
 du_table(const struct scan_result *r, const struct cli_term *t, int apparent)
 {

@@ -81,6 +81,7 @@ human_heading(const struct gc_run *g, const char *rel, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* One planned item: kind, name (cut to fit) and its size (planned, or freed). */
 static void
 human_item(const struct gc_run *g, const struct reclaim_item *it, uint64_t bytes)
 {
@@ -128,6 +129,8 @@ still_dead(int fd, const char *what, const char **ret_why)
 	return true;
 }
 
+/* With --json, a new object for the sandbox in g->arr with what is known
+ * before planning; NULL without --json. */
 static cJSON *
 json_sandbox(struct gc_run *g, const struct sandbox_summary *s, enum gc_verdict verdict,
              int64_t age_ms)
@@ -226,6 +229,7 @@ gc_reclaim(struct gc_run *g, const struct sandbox_summary *s, int fd, cJSON *jo,
 	reclaim_plan_free(&plan);
 }
 
+/* Say why the sandbox is skipped (a line, or the JSON fields). */
 static void
 gc_skipped(struct gc_run *g, const struct sandbox_summary *s, enum gc_verdict v, int64_t age_ms,
            pid_t busy, cJSON *jo)
@@ -263,6 +267,7 @@ gc_skipped(struct gc_run *g, const struct sandbox_summary *s, enum gc_verdict v,
 	}
 }
 
+/* Decide about one sandbox of the work dir, then reclaim or skip it. */
 static void
 gc_one(struct gc_run *g, const struct sandbox_ref *r)
 {
@@ -303,6 +308,7 @@ gc_one(struct gc_run *g, const struct sandbox_ref *r)
 	summary_clear(&s);
 }
 
+/* The closing line: what would be, or was, freed in all. */
 static void
 gc_total(const struct gc_run *g)
 {

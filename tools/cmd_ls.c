@@ -44,6 +44,7 @@ top_text(const struct sandbox_summary *s, char *buf, size_t len)
 	snprintf(buf, len, "%s %u%%", disk_cat_name(top), pct);
 }
 
+/* The colour of a liveness. */
 static const char *
 live_color(enum liveness l)
 {
@@ -57,6 +58,7 @@ struct ls_cols {
 #define STATE_W 7
 #define AGE_W   6
 
+/* One row of the table, fitted to the width; l < 0 for the header (no colour). */
 static void
 ls_row(const struct cli_term *t, const struct ls_cols *c, const char *fw, const char *ex,
        enum liveness l, const char *state, const char *age, const char *total, const char *top)
@@ -86,6 +88,7 @@ ls_row(const struct cli_term *t, const struct ls_cols *c, const char *fw, const 
 	       cli_sgr(t, CLI_RESET), fit + at + STATE_W);
 }
 
+/* The table, sized to the width. */
 static void
 ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
          const struct cli_term *t, int64_t now_ms)
@@ -128,6 +131,7 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 	free(top);
 }
 
+/* The list as spex.ls/1. */
 static void
 ls_json(const struct workdir *w, const struct sandbox_summary *v, size_t n, int64_t now_ms)
 {

@@ -52,6 +52,7 @@ read_some(int fd, char *buf, size_t len, uint64_t off)
 	return r > 0 ? (size_t)r : 0;
 }
 
+/* Size of the log lg->name and whether it carries a spex marker. */
 static void
 gather_log(int sandboxfd, uint64_t head, struct inspect_log *lg)
 {
@@ -77,6 +78,7 @@ gather_log(int sandboxfd, uint64_t head, struct inspect_log *lg)
 	}
 }
 
+/* The live executor's processes and its tasks' (v->rows, tree order). */
 static void
 gather_procs(struct inspect_view *v)
 {
@@ -154,6 +156,7 @@ inspect_gather(const char *path, int64_t now_ms, uint64_t log_head, uint64_t log
 	return 0;
 }
 
+/* Release the warnings; the list is empty after. */
 static void
 warnings_free(struct inspect_view *v)
 {
@@ -181,6 +184,7 @@ inspect_view_free(struct inspect_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/* Append a warning; message is malloc'd and taken. */
 static void
 warn(struct inspect_view *v, const char *kind, const char *path, uint64_t bytes, char *message)
 {
@@ -189,6 +193,7 @@ warn(struct inspect_view *v, const char *kind, const char *path, uint64_t bytes,
 	    .kind = kind, .message = message, .path = path, .bytes = bytes};
 }
 
+/* Logs capped or near their cap. */
 static void
 warn_logs(struct inspect_view *v)
 {
@@ -214,6 +219,7 @@ warn_logs(struct inspect_view *v)
 	}
 }
 
+/* Tasks that ran out of memory. */
 static void
 warn_oom(struct inspect_view *v)
 {

@@ -6,6 +6,7 @@
 #include "jsonout.h"
 #include "util.h"
 
+/* The executor object, or null without a state file. */
 static void
 json_executor(cJSON *o, const struct inspect_view *v)
 {
@@ -36,6 +37,7 @@ json_executor(cJSON *o, const struct inspect_view *v)
 	jo_int(e, "cpu_system_ms", st->cpu_system_ms);
 }
 
+/* A task's cgroup limits and usage, or null. */
 static void
 json_cgroup(cJSON *o, const struct state_task *k)
 {
@@ -57,6 +59,7 @@ json_cgroup(cJSON *o, const struct state_task *k)
 	jo_int(use, "oom_kills", k->oom_kills);
 }
 
+/* The tasks array. */
 static void
 json_tasks(cJSON *o, const struct inspect_view *v)
 {
@@ -93,6 +96,7 @@ json_tasks(cJSON *o, const struct inspect_view *v)
 	}
 }
 
+/* The processes array (live executors), or null. */
 static void
 json_procs(cJSON *o, const struct inspect_view *v)
 {
@@ -117,6 +121,7 @@ json_procs(cJSON *o, const struct inspect_view *v)
 	}
 }
 
+/* The fresh scan, the limit and the state's last report. */
 static void
 json_disk(cJSON *o, const struct inspect_view *v)
 {
@@ -141,6 +146,7 @@ json_disk(cJSON *o, const struct inspect_view *v)
 	jo_time(d, "last_report_at", v->has_state ? v->st.disk_ms : STATE_NONE);
 }
 
+/* The disk history samples. */
 static void
 json_history(cJSON *o, const struct inspect_view *v)
 {
@@ -157,6 +163,7 @@ json_history(cJSON *o, const struct inspect_view *v)
 	jo_str(h, "error", v->hist_error);
 }
 
+/* stdout and stderr when present. */
 static void
 json_logs(cJSON *o, const struct inspect_view *v)
 {

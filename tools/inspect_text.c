@@ -39,18 +39,21 @@ line(FILE *f, const struct cli_term *t, const char *label, const char *sgr, cons
 	free(text);
 }
 
+/* The duration from then_ms to now_ms, human (clock_human_duration). */
 static const char *
 ago(int64_t now_ms, int64_t then_ms, char *buf, size_t len)
 {
 	return clock_human_duration(now_ms - then_ms, buf, len);
 }
 
+/* The colour of a liveness. */
 static const char *
 live_sgr(enum liveness l)
 {
 	return l == LIVENESS_LIVE ? CLI_GREEN : l == LIVENESS_DEAD ? CLI_RED : CLI_YELLOW;
 }
 
+/* Ids, liveness, uptime and the state file's age. */
 static void
 print_executor(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
@@ -89,6 +92,7 @@ print_executor(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		     ago(v->now_ms, st->written_ms, c, 16), st->seq == STATE_NONE ? 0 : st->seq);
 }
 
+/* One line per task (and its last message below). */
 static void
 print_tasks(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
@@ -164,6 +168,7 @@ print_procs(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 	}
 }
 
+/* "used of limit (pct%)", "used, no limit" or "? of limit" into buf. */
 static void
 size_pair(const struct cli_term *t, int64_t used, int64_t limit, char *buf, size_t len)
 {
@@ -183,6 +188,7 @@ size_pair(const struct cli_term *t, int64_t used, int64_t limit, char *buf, size
 		snprintf(buf, len, "%s of %s (%.0f%%)", a, b, 100.0 * (double)used / (double)limit);
 }
 
+/* Per task with a cgroup: limits vs usage as last recorded. */
 static void
 print_cgroups(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
@@ -218,6 +224,7 @@ print_cgroups(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 	}
 }
 
+/* The fresh scan by category, against the disk limit. */
 static void
 print_disk(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
@@ -264,6 +271,7 @@ print_disk(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 	}
 }
 
+/* The history summary line and its sparkline. */
 static void
 print_history(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {
@@ -294,6 +302,7 @@ print_history(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		fprintf(f, "  %s\n", spark);
 }
 
+/* The warnings, or "none". */
 static void
 print_warnings(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 {

@@ -220,6 +220,7 @@ procinfo_cwd_user(dev_t dev, ino_t ino)
 	return found;
 }
 
+/* qsort_r order of indexes into arg (the processes) by pid. */
 static int
 by_pid(const void *a, const void *b, void *arg)
 {
@@ -228,6 +229,7 @@ by_pid(const void *a, const void *b, void *arg)
 	return (x > y) - (x < y);
 }
 
+/* Is pid one of the positive entries of set? */
 static bool
 pid_in(pid_t pid, const pid_t *set, size_t n)
 {

@@ -60,6 +60,7 @@ get_obj(const cJSON *o, const char *key)
 
 /* --- state.json --------------------------------------------------------------- */
 
+/* tasks[].cgroup (not null) into *t. */
 static void
 parse_cgroup(const cJSON *cg, struct state_task *t)
 {
@@ -79,6 +80,7 @@ parse_cgroup(const cJSON *cg, struct state_task *t)
 	t->oom_kills = get_int(use, "oom_kills");
 }
 
+/* One tasks[] object into *t (zeroed by the caller). */
 static void
 parse_task(const cJSON *o, struct state_task *t)
 {
@@ -122,6 +124,7 @@ parse_task(const cJSON *o, struct state_task *t)
 	}
 }
 
+/* The executor object into *st. */
 static void
 parse_executor(const cJSON *e, struct sandbox_state *st)
 {

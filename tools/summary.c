@@ -70,6 +70,7 @@ summary_top(const uint64_t bytes[CAT_COUNT])
 	return top;
 }
 
+/* summary_sort()'s order. */
 static int
 by_total(const void *a, const void *b)
 {

@@ -23,6 +23,7 @@ struct walk {
 	const char *ids[LEVELS];
 };
 
+/* Count a directory of the layout that could not be listed. */
 static void
 note(struct workdir *w, const char *rel, int e)
 {
@@ -38,6 +39,7 @@ open_dir(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* Record the run directory run (lstat'ed as *st) of the current ids. */
 static void
 add_run(struct walk *k, const char *run, const struct stat *st)
 {
@@ -109,6 +111,7 @@ walk_level(struct walk *k, int fd, int level, const char *rel)
 	closedir(d);
 }
 
+/* Order of sandbox_refs by path. */
 static int
 by_rel(const void *a, const void *b)
 {
