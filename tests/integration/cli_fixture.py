@@ -225,8 +225,36 @@ def tree_snapshot(root):
     return out
 
 
-def start_live_process():
+def _children_sleeping(pid):
+    """The pids of pid's children once both run sleep (exec'd), else None."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            if cmd != b"sleep\x00300\x00":
+                return None
+            kids.append(int(d))
+    return kids if len(kids) == 2 else None
+
+
+def start_live_process(timeout=10.0):
     """A process group standing in for a live executor and its task: sh with
-    two sleeping children, in its own session."""
-    return subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & wait"],
-                            start_new_session=True)
+    two sleeping children, in its own session; returned once both children
+    run sleep."""
+    p = subprocess.Popen(["sh", "-c", "sleep 300 & sleep 300 & wait"], start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while _children_sleeping(p.pid) is None:
+        if time.monotonic() > deadline:
+            os.killpg(p.pid, 9)
+            p.wait()
+            raise AssertionError("sh %d did not start its two sleeps" % p.pid)
+        time.sleep(0.01)
+    return p
