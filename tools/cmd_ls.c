@@ -60,14 +60,15 @@ struct ls_cols {
 
 /* One row of the table, fitted to the width; l < 0 for the header (no colour). */
 static void
-ls_row(const struct cli_term *t, const struct ls_cols *c, const char *fw, const char *ex,
-       enum liveness l, const char *state, const char *age, const char *total, const char *top)
+ls_row(const struct cli_term *t, const struct ls_cols *c, const char *fw, const char *ex, int l,
+       const char *state, const char *age, const char *total, const char *top)
 {
 	char a[512], b[512], line[2048], fit[2048];
 	int at, n;
 
-	cli_fit(fw, c->fw, t->utf8, true, a, sizeof(a));
-	cli_fit(ex, c->ex, t->utf8, true, b, sizeof(b));
+	/* Ids keep their end (what tells them apart), the header its start. */
+	cli_fit(fw, c->fw, t->utf8, l >= 0, a, sizeof(a));
+	cli_fit(ex, c->ex, t->utf8, l >= 0, b, sizeof(b));
 	/* Pad by columns, not bytes ("…" is 3 bytes). */
 	at = snprintf(line, sizeof(line), "%s%*s  %s%*s  ", a, (int)(c->fw - cli_cols(a)), "", b,
 	              (int)(c->ex - cli_cols(b)), "");
@@ -79,13 +80,13 @@ ls_row(const struct cli_term *t, const struct ls_cols *c, const char *fw, const 
 		return;
 	cli_fit(line, (size_t)t->width, t->utf8, false, fit, sizeof(fit));
 	/* The state column is coloured when it is whole on the line. */
-	if ((int)l < 0 || !t->color || strlen(fit) < (size_t)at + STATE_W ||
+	if (l < 0 || !t->color || strlen(fit) < (size_t)at + STATE_W ||
 	    strncmp(fit, line, (size_t)at + STATE_W) != 0) {
 		puts(fit);
 		return;
 	}
-	printf("%.*s%s%.*s%s%s\n", at, fit, cli_sgr(t, live_color(l)), STATE_W, fit + at,
-	       cli_sgr(t, CLI_RESET), fit + at + STATE_W);
+	printf("%.*s%s%.*s%s%s\n", at, fit, cli_sgr(t, live_color((enum liveness)l)), STATE_W,
+	       fit + at, cli_sgr(t, CLI_RESET), fit + at + STATE_W);
 }
 
 /* The table, sized to the width. */
@@ -122,7 +123,7 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		char age[16];
 		clock_human_duration(now_ms - v[i].since_ms, age, sizeof(age));
-		ls_row(t, &c, v[i].ref->framework_id, v[i].ref->executor_id, v[i].live,
+		ls_row(t, &c, v[i].ref->framework_id, v[i].ref->executor_id, (int)v[i].live,
 		       liveness_name(v[i].live), age, tot[i], top[i]);
 	}
 	if (n == 0)
