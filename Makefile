@@ -60,12 +60,17 @@ SANDBOX_SRCS ?= $(wildcard sandbox/*.c)
 CORE_SRCS := $(sort $(wildcard executor/core/*.c) $(SANDBOX_SRCS) $(FS_ADAPT_SRCS))
 # Adapters that need the event loop or processes: session, tasks, main.
 ADAPT_SRCS := $(sort $(filter-out $(FS_ADAPT_SRCS),$(wildcard executor/*.c)))
-TOOL_SRCS  := $(sort $(wildcard tools/*.c))
+# The CLI: main and its verb table (tools/spex.c), and the modules under it,
+# which the unit tests also link (as an archive: a test pulls only what it uses).
+TOOL_MAIN     := tools/spex.c
+TOOL_LIB_SRCS := $(sort $(filter-out $(TOOL_MAIN),$(wildcard tools/*.c)))
 
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 PLAIN_CORE := $(call obj,$(BUILD),$(GEN_SRCS:$(BUILD)/%=%) $(CORE_SRCS))
 ASAN_CORE  := $(call obj,$(BUILD)/asan,$(GEN_SRCS:$(BUILD)/%=%) $(CORE_SRCS))
+PLAIN_TOOL := $(BUILD)/libspex-cli.a
+ASAN_TOOL  := $(BUILD)/asan/libspex-cli.a
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_PLAIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -107,18 +112,27 @@ $(BUILD)/spex-executor: $(PLAIN_CORE) $(call obj,$(BUILD),$(ADAPT_SRCS))
 $(BUILD)/asan/spex-executor: $(ASAN_CORE) $(call obj,$(BUILD)/asan,$(ADAPT_SRCS))
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/spex: $(PLAIN_CORE) $(call obj,$(BUILD),$(TOOL_SRCS))
-	$(CC) $(LDHARDEN) -o $@ $^ $(PKG_LIBS)
+$(PLAIN_TOOL): $(call obj,$(BUILD),$(TOOL_LIB_SRCS))
+	rm -f $@ && ar rcs $@ $^
+$(ASAN_TOOL): $(call obj,$(BUILD)/asan,$(TOOL_LIB_SRCS))
+	rm -f $@ && ar rcs $@ $^
 
-asan: $(BUILD)/asan/spex-executor
+$(BUILD)/spex: $(call obj,$(BUILD),$(TOOL_MAIN)) $(PLAIN_TOOL) $(PLAIN_CORE)
+	$(CC) $(LDHARDEN) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/asan/spex: $(call obj,$(BUILD)/asan,$(TOOL_MAIN)) $(ASAN_TOOL) $(ASAN_CORE)
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+asan: $(BUILD)/asan/spex-executor $(BUILD)/asan/spex
 
 # --- unit tests -----------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(PLAIN_CORE)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(PLAIN_TOOL) $(PLAIN_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(PLAIN_CORE) $(PKG_LIBS)
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/harness.h $(ASAN_CORE)
+	$(CC) $(BASE_CFLAGS) -Itests/unit -Itools $(CFLAGS) -o $@ $< $(PLAIN_TOOL) $(PLAIN_CORE) \
+		$(PKG_LIBS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/harness.h $(ASAN_TOOL) $(ASAN_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itests/unit -O1 $(SAN) -o $@ $< $(ASAN_CORE) $(PKG_LIBS)
+	$(CC) $(BASE_CFLAGS) -Itests/unit -Itools -O1 $(SAN) -o $@ $< $(ASAN_TOOL) $(ASAN_CORE) \
+		$(PKG_LIBS)
 
 unit: $(UNIT_PLAIN) $(UNIT_ASAN)
 	@sh tests/unit/run.sh $(UNIT_PLAIN) $(UNIT_ASAN)
@@ -222,7 +236,7 @@ deb: all
 deb-lint: deb
 	lintian --fail-on error --display-info $(DEB)
 
-FORMAT_FILES = $(wildcard executor/*.[ch] executor/core/*.[ch] sandbox/*.[ch] tools/*.c \
+FORMAT_FILES = $(wildcard executor/*.[ch] executor/core/*.[ch] sandbox/*.[ch] tools/*.[ch] \
                tests/unit/*.[ch] tests/fuzz/*.c tests/bench_track.c)
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -12,9 +12,48 @@
 
 struct clean {
 	bool keep_shuffle;
+	bool dry_run;    /* count what would go, remove nothing */
+	bool one_dev;    /* never enter a directory of another mount */
+	dev_t dev;       /* with one_dev: the device ... */
+	uint64_t mnt_id; /* ... and, when mnt_known, the mount id to stay on */
+	bool mnt_known;
 	struct cleanup_result *res;
 };
 
+/* The statx mount id of name in dirfd (name "" for dirfd itself); 0 or -1. */
+static int
+mount_id(int dirfd, const char *name, uint64_t *ret)
+{
+	struct statx stx;
+	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
+
+	if (statx(dirfd, name, flags | (name[0] ? 0 : AT_EMPTY_PATH), STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return -1;
+	*ret = stx.stx_mnt_id;
+	return 0;
+}
+
+/* With one_dev: is the directory name (lstat'ed as *st) in dirfd on another
+ * mount than the one we started on (another device, or a bind mount)? */
+static bool
+other_mount(const struct clean *c, int dirfd, const char *name, const struct stat *st)
+{
+	uint64_t id;
+
+	if (!c->one_dev)
+		return false;
+	if (st->st_dev != c->dev)
+		return true;
+	return c->mnt_known && mount_id(dirfd, name, &id) == 0 && id != c->mnt_id;
+}
+
+/* Remove (or, dry run, count) the non-directory or emptied directory name
+ * of dirfd, lstat'ed as *st. Returns 0, or -1 after noting the error. */
+static int remove_one(struct clean *c, int dirfd, const char *name, const struct stat *st,
+                      int flags);
+
+/* Count an error on name; keep the first, "name: reason". */
 static void
 note(struct clean *c, const char *name, int err)
 {
@@ -57,17 +96,17 @@ clean_dir(struct clean *c, int dirfd, const struct cls_ctx *ctx, int depth)
 				kept = 1;
 				continue;
 			}
-			if (unlinkat(dirfd, name, 0) == 0) {
-				c->res->reclaimed_bytes += (uint64_t)st.st_blocks * 512;
-				c->res->removed++;
-			} else if (errno != ENOENT) {
-				note(c, name, errno);
+			if (remove_one(c, dirfd, name, &st, 0) < 0)
 				kept = 1;
-			}
 			continue;
 		}
 		if (depth >= CLEANUP_MAX_DEPTH) {
 			note(c, name, ELOOP);
+			kept = 1;
+			continue;
+		}
+		if (other_mount(c, dirfd, name, &st)) {
+			note(c, name, EXDEV);
 			kept = 1;
 			continue;
 		}
@@ -83,20 +122,29 @@ clean_dir(struct clean *c, int dirfd, const struct cls_ctx *ctx, int depth)
 			kept = 1;
 			continue;
 		}
-		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0) {
-			c->res->reclaimed_bytes += (uint64_t)st.st_blocks * 512;
-			c->res->removed++;
-		} else if (errno != ENOENT) {
-			note(c, name, errno);
+		if (remove_one(c, dirfd, name, &st, AT_REMOVEDIR) < 0)
 			kept = 1;
-		}
 	}
 	closedir(d);
 	return kept;
 }
 
 static int
-probe(void *arg, const char *name, const char *rel)
+remove_one(struct clean *c, int dirfd, const char *name, const struct stat *st, int flags)
+{
+	if (!c->dry_run && unlinkat(dirfd, name, flags) < 0) {
+		if (errno == ENOENT)
+			return 0; /* vanished: Spark deletes as we go */
+		note(c, name, errno);
+		return -1;
+	}
+	c->res->reclaimed_bytes += (uint64_t)st->st_blocks * 512;
+	c->res->removed++;
+	return 0;
+}
+
+int
+cleanup_probe(void *arg, const char *name, const char *rel)
 {
 	int rootfd = *(int *)arg;
 	char path[512];
@@ -138,7 +186,8 @@ sandbox_cleanup_spark(const char *root, bool keep_shuffle, struct cleanup_result
 		if (fstatat(rootfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))
 			continue;
-		enum disk_cat cat = classify_entry(&rctx, de->d_name, 1, probe, &rootfd, &child);
+		enum disk_cat cat =
+		    classify_entry(&rctx, de->d_name, 1, cleanup_probe, &rootfd, &child);
 		if (cat != CAT_SPARK_TEMP && cat != CAT_BLOCKS)
 			continue;
 		int sub =
@@ -159,4 +208,45 @@ sandbox_cleanup_spark(const char *root, bool keep_shuffle, struct cleanup_result
 	closedir(d);
 	close(rootfd);
 	return 0;
+}
+
+int
+cleanup_remove_at(int dirfd, const char *name, const struct cleanup_opts *opts,
+                  struct cleanup_result *ret)
+{
+	struct clean c = {.dry_run = opts->dry_run, .one_dev = opts->one_dev, .res = ret};
+	struct stat st, dst;
+	struct cls_ctx rctx, child;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		note(&c, name, errno);
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return remove_one(&c, dirfd, name, &st, 0) < 0;
+	if (fstat(dirfd, &dst) < 0) {
+		note(&c, ".", errno);
+		return 1;
+	}
+	c.dev = dst.st_dev;
+	c.mnt_known = mount_id(dirfd, "", &c.mnt_id) == 0;
+	if (other_mount(&c, dirfd, name, &st)) {
+		note(&c, name, EXDEV);
+		return 1;
+	}
+	int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0) {
+		if (errno == ENOENT)
+			return 0;
+		note(&c, name, errno);
+		return 1;
+	}
+	/* The context only matters with keep_shuffle, which this never sets. */
+	classify_root(&rctx);
+	classify_entry(&rctx, name, 1, NULL, NULL, &child);
+	if (clean_dir(&c, sub, &child, 1)) /* takes sub */
+		return 1;
+	return remove_one(&c, dirfd, name, &st, AT_REMOVEDIR) < 0;
 }

@@ -26,9 +26,33 @@ struct cleanup_result {
 	char first_error[256];
 };
 
-/* Clean root. Returns 0 (errors on single entries are counted, not fatal),
- * or -1 with *err if root itself cannot be opened. */
+/* Clean root (neither dry_run nor one_dev: see cleanup_remove_at()). Returns 0 (errors on single
+ * entries are counted, not fatal), or -1 with *err if root itself cannot be opened. */
 int sandbox_cleanup_spark(const char *root, bool keep_shuffle, struct cleanup_result *ret,
                           struct spx_error *err);
+
+struct cleanup_opts {
+	bool dry_run; /* count what would be removed (reclaimed_bytes, removed), remove nothing */
+	bool one_dev; /* never enter or remove a directory on another mount than dirfd's:
+	               * another device or another mount id (statx; bind mounts) */
+};
+
+/*
+ * Remove the entry name of the directory open at dirfd: a non-directory
+ * (a symlink is removed, never followed), or a directory with everything
+ * below it, by the same openat/unlinkat walk as sandbox_cleanup_spark()
+ * (shuffle files are not kept). Adds to *ret (not zeroed: several calls
+ * may accumulate) the allocated bytes and entries removed, or with dry_run
+ * those that would be; a hard-linked file counts its blocks at each link.
+ * Returns 0 when name is gone (or would be, or was already), 1 when some of
+ * it stays (the reasons are counted in ret->errors: a mount point is
+ * EXDEV, depth beyond CLEANUP_MAX_DEPTH is ELOOP).
+ */
+int cleanup_remove_at(int dirfd, const char *name, const struct cleanup_opts *opts,
+                      struct cleanup_result *ret);
+
+/* A classify_probe_fn over a directory: arg points to an int, the fd of
+ * the directory holding the entry name. */
+int cleanup_probe(void *arg, const char *name, const char *rel);
 
 #endif /* SANDBOX_CLEANUP_H */

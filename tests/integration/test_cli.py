@@ -1,0 +1,534 @@
+"""The operator CLI: spex inspect, spex ls, spex gc, and the CLI conventions
+(docs/cli.md), against a work dir in the Mesos layout (cli_fixture.py) and
+against a sandbox the real executor left.
+
+Golden files (tests/integration/golden/) hold the human output at
+COLUMNS=80, NO_COLOR=1, LC_ALL=C.UTF-8, SPEX_NOW=cli_fixture.NOW, with the
+temporary work dir written <WORK> and the live pid <PID>. Regenerate them
+with SPEX_UPDATE_GOLDEN=1 (then review the diff).
+"""
+
+import difflib
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+
+import jsonschema
+import pytest
+
+import cli_fixture as fx
+from agent import harness
+from agent.fake_agent import command_task, mesos_pb2
+from helpers import T, assert_exits_zero, run_to_terminal, subscribe
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+GOLDEN = os.path.join(HERE, "golden")
+SCHEMAS = os.path.join(REPO, "docs", "schemas")
+UPDATE = os.environ.get("SPEX_UPDATE_GOLDEN") == "1"
+MIB = fx.MIB
+
+
+def cli_bin():
+    if os.environ.get("SPEX_CLI"):
+        return os.environ["SPEX_CLI"]
+    return os.path.join(os.path.dirname(harness.spex_bin()), "spex")
+
+
+def cli_env(**extra):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "COLUMNS": "80", "NO_COLOR": "1",
+           "LC_ALL": "C.UTF-8", "TERM": "dumb", "SPEX_NOW": str(fx.NOW)}
+    if harness.ASAN:
+        env.update(harness.ASAN_ENV)
+    for k, v in extra.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def spex(*args, env=None, cwd=None):
+    """Run the CLI; returns (rc, stdout, stderr)."""
+    p = subprocess.run([cli_bin()] + list(args), env=env or cli_env(), cwd=cwd,
+                       capture_output=True, text=True, timeout=T(30))
+    if harness.ASAN:
+        assert "Sanitizer" not in p.stderr, p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+def spex_json(*args, env=None):
+    rc, out, err = spex(*args, "--json", env=env)
+    return rc, json.loads(out), err
+
+
+def schema(name):
+    with open(os.path.join(SCHEMAS, name)) as f:
+        return json.load(f)
+
+
+def strict(node):
+    """The schema with additionalProperties false on every object that lists
+    properties: the CLI prints no field the schema does not document (the
+    schema files themselves let readers meet fields added later)."""
+    if isinstance(node, dict):
+        node = {k: strict(v) for k, v in node.items()}
+        if "properties" in node:
+            node["additionalProperties"] = False
+    elif isinstance(node, list):
+        node = [strict(v) for v in node]
+    return node
+
+
+def validate(doc, name):
+    s = schema(name)
+    jsonschema.Draft202012Validator.check_schema(s)
+    jsonschema.Draft202012Validator(strict(s)).validate(doc)
+
+
+def golden(name, text, fx_paths, live_pid):
+    """Compare text (with the tmp path and the live pid normalised) with
+    golden/<name>; SPEX_UPDATE_GOLDEN=1 rewrites the file instead."""
+    text = text.replace(fx_paths["work"], "<WORK>").replace("pid %d" % live_pid, "pid <PID>")
+    path = os.path.join(GOLDEN, name)
+    if UPDATE:
+        os.makedirs(GOLDEN, exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return
+    with open(path) as f:
+        want = f.read()
+    if text != want:
+        diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
+                                            "golden/" + name, "output"))
+        pytest.fail("output differs from golden/%s (SPEX_UPDATE_GOLDEN=1 regenerates):\n%s"
+                    % (name, diff))
+
+
+def four_kib_blocks(path):
+    """The goldens' sizes assume 4 KiB directories and 4 KiB blocks."""
+    d = os.path.join(path, "probe-dir")
+    os.mkdir(d)
+    fx.write(os.path.join(d, "f"), 4096)
+    ok = os.lstat(d).st_blocks * 512 == 4096 and os.lstat(os.path.join(d, "f")).st_blocks == 8
+    os.unlink(os.path.join(d, "f"))
+    os.rmdir(d)
+    return ok
+
+
+@pytest.fixture
+def live_proc():
+    p = fx.start_live_process()
+    yield p
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    p.wait()
+
+
+@pytest.fixture
+def work(tmp_path, live_proc):
+    root = os.path.realpath(str(tmp_path))
+    paths = fx.build(root, live_proc.pid)
+    paths["pid"] = live_proc.pid
+    paths["blocks_ok"] = four_kib_blocks(root)
+    return paths
+
+
+def needs_4k(work):
+    if not work["blocks_ok"] and not UPDATE:
+        pytest.skip("goldens were recorded on a file system with 4 KiB directories and blocks")
+
+
+# --- conventions -------------------------------------------------------------------
+
+def test_help_version_and_usage_exit_codes():
+    rc, out, err = spex("help")
+    assert rc == 0 and "inspect" in out and "gc" in out and err == ""
+    rc, out, _ = spex("--version")
+    assert rc == 0 and out.startswith("spex ")
+    for verb in ("du", "inspect", "ls", "gc"):
+        rc, out, err = spex(verb, "--help")
+        assert rc == 0 and out.startswith("usage: spex " + verb), out
+        rc2, out2, _ = spex("help", verb)
+        assert rc2 == 0 and out2 == out
+    rc, out, err = spex("ls", "--bogus")
+    assert rc == 2 and out == ""
+    assert err.splitlines()[0] == "spex ls: unknown option '--bogus'"
+    assert err.splitlines()[1].startswith("usage: spex ls")
+    assert spex("frobnicate")[0] == 2
+    assert spex()[0] == 2
+    assert spex("help", "nosuch")[0] == 2
+    rc, _, err = spex("gc", "--older-than", "5parsecs", "/nonexistent")
+    assert rc == 2 and err.startswith("spex gc: --older-than: "), err
+    assert spex("gc", "--older-than")[0] == 2  # missing value
+    assert spex("ls", "a", "b")[0] == 2
+    assert spex("ls", "--json=yes")[0] == 2
+
+
+def test_missing_work_dir_is_one_line_exit_1(tmp_path):
+    missing = str(tmp_path / "nope")
+    for verb in ("ls", "gc"):
+        rc, out, err = spex(verb, missing)
+        assert rc == 1 and out == ""
+        assert err == "spex %s: %s: No such file or directory\n" % (verb, missing)
+    rc, _, err = spex("ls", str(tmp_path))  # exists, but no slaves/
+    assert rc == 1 and len(err.splitlines()) == 1 and "slaves/" in err
+    rc, _, err = spex("inspect", missing)
+    assert rc == 1 and err == "spex inspect: %s: No such file or directory\n" % missing
+
+
+def run_in_pty(args, env):
+    """Run the CLI with its stdout on a terminal; returns the output."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([cli_bin()] + args, env=env, stdout=slave, stderr=subprocess.DEVNULL)
+    os.close(slave)
+    out = b""
+    while True:
+        r, _, _ = select.select([master], [], [], T(10))
+        if not r:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.wait(T(10)) == 0
+    return out.decode()
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color(work):
+    args = ["ls", work["work"]]
+    tty = run_in_pty(args, cli_env(NO_COLOR=None, TERM="xterm"))
+    assert "\x1b[32mlive" in tty and "\x1b[31mdead" in tty
+    assert "\x1b[" not in run_in_pty(args, cli_env(NO_COLOR="1", TERM="xterm"))
+    assert "\x1b[" not in run_in_pty(args, cli_env(NO_COLOR=None, TERM="dumb"))
+    rc, out, _ = spex(*args, env=cli_env(NO_COLOR=None, TERM="xterm"))  # a pipe
+    assert rc == 0 and "\x1b[" not in out
+
+
+def test_output_fits_the_width(work):
+    for cols in ("40", "60", "80", "132"):
+        env = cli_env(COLUMNS=cols)
+        for args in (["ls", work["work"]], ["inspect", work["dead"], work["live"]],
+                     ["gc", work["work"]]):
+            rc, out, _ = spex(*args, env=env)
+            assert rc == 0
+            for line in out.splitlines():
+                assert len(line) <= int(cols), (cols, args[0], line)
+
+
+def test_bytes_gives_exact_numbers(work):
+    rc, out, _ = spex("ls", "--bytes", work["work"])
+    assert rc == 0 and "MiB" not in out
+    _, doc, _ = spex_json("ls", work["work"])
+    dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+    assert str(dead["allocated_bytes"]) in out
+
+
+# --- ls ------------------------------------------------------------------------------
+
+def test_ls_golden(work):
+    needs_4k(work)
+    rc, out, err = spex("ls", work["work"])
+    assert rc == 0, err
+    golden("ls.txt", out, work, work["pid"])
+
+
+def test_ls_json(work):
+    rc, doc, err = spex_json("ls", work["work"])
+    assert rc == 0, err
+    validate(doc, "spex.ls-1.schema.json")
+    assert doc["schema"] == "spex.ls/1"
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    # every run once; `latest` and the run symlinked out of the work dir not at all
+    assert sorted(by) == ["spark-exec-dead", "spark-exec-live", "spark-exec-nostate",
+                          "spark-exec-reused"]
+    assert doc["symlinks_skipped"] >= 2
+    assert (by["spark-exec-live"]["liveness"], by["spark-exec-live"]["liveness_reason"]) == \
+        ("live", "running")
+    assert (by["spark-exec-dead"]["liveness"], by["spark-exec-dead"]["liveness_reason"]) == \
+        ("dead", "exited")
+    assert (by["spark-exec-reused"]["liveness"], by["spark-exec-reused"]["liveness_reason"]) \
+        == ("dead", "pid reused")
+    assert by["spark-exec-nostate"]["liveness"] == "unknown"
+    assert by["spark-exec-nostate"]["state_file"] is False
+    totals = [s["allocated_bytes"] for s in doc["sandboxes"]]
+    assert totals == sorted(totals, reverse=True)
+    assert by["spark-exec-dead"]["top_category"] == "shuffle"
+    assert by["spark-exec-live"]["age_s"] == 600  # since executor.started_at, SPEX_NOW
+    assert by["spark-exec-nostate"]["age_s"] == 3600  # since the run dir's mtime
+
+
+def test_ls_liveness_follows_the_process(work, live_proc):
+    os.killpg(live_proc.pid, signal.SIGKILL)
+    live_proc.wait()
+    _, doc, _ = spex_json("ls", work["work"])
+    live = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-live"][0]
+    assert (live["liveness"], live["liveness_reason"]) == ("dead", "pid gone")
+
+
+def test_ls_refuses_a_wrong_schema(work):
+    path = os.path.join(work["reused"], ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["schema"] = "spex.state/2"
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    rc, out, err = spex("ls", work["work"])
+    assert rc == 1
+    assert err == ("spex ls: %s/.spex/state.json: schema 'spex.state/2', expected "
+                   "spex.state/1\n" % work["reused"])
+    assert "spark-exec-reused" in out  # still listed, as unknown
+    _, doc, _ = spex_json("ls", work["work"])
+    reused = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-reused"][0]
+    assert reused["liveness"] == "unknown" and "spex.state/2" in reused["state_error"]
+
+
+# --- inspect --------------------------------------------------------------------------
+
+LOG_CAPS = {"SPEX_LOG_HEAD": "1MiB", "SPEX_LOG_TAIL": "2MiB"}
+
+
+def test_inspect_dead_golden(work):
+    needs_4k(work)
+    rel = os.path.relpath(work["dead"], work["work"])
+    rc, out, err = spex("inspect", rel, env=cli_env(**LOG_CAPS), cwd=work["work"])
+    assert rc == 0, err
+    golden("inspect-dead.txt", out, work, work["pid"])
+
+
+def test_inspect_json(work):
+    rc, doc, err = spex_json("inspect", work["dead"], work["live"], work["nostate"],
+                             env=cli_env(**LOG_CAPS))
+    assert rc == 0, err
+    validate(doc, "spex.inspect-1.schema.json")
+    dead, live, nostate = doc["sandboxes"]
+    assert dead["path"] == work["dead"] and dead["liveness"] == "dead"
+    assert dead["processes"] is None
+    assert dead["executor"]["exit_code"] == 0 and dead["executor"]["uptime_s"] == 600
+    t = dead["tasks"][0]
+    assert t["id"] == "7" and t["oom"] is True and t["exit"]["oom"] == "cgroup"
+    assert t["cgroup"]["usage"]["oom_kills"] == 1
+    kinds = sorted(w["kind"] for w in dead["warnings"])
+    assert kinds == ["blockmgr_dead", "disk_near_limit", "log_near_cap", "oom"], kinds
+    near = [w for w in dead["warnings"] if w["kind"] == "log_near_cap"][0]
+    assert near["path"] == "stdout"
+    assert len(dead["history"]["samples"]) == 11 and dead["history"]["skipped_lines"] == 1
+    assert dead["disk"]["source"] == "scan" and dead["disk"]["last_report_bytes"] == 12 * MIB
+    cats = dead["disk"]["categories"]
+    assert cats["shuffle"] >= 4 * MIB and cats["dist"] >= 3 * MIB
+    assert sum(cats.values()) == dead["disk"]["allocated_bytes"]
+
+    assert live["liveness"] == "live" and live["warnings"] == []
+    pids = {p["pid"]: p for p in live["processes"]}
+    sh = work["pid"]
+    assert sh in pids and pids[sh]["depth"] == 0 and pids[sh]["command"].startswith("sh -c")
+    kids = [p for p in live["processes"] if p["ppid"] == sh]
+    assert len(kids) == 2 and all(k["depth"] == 1 and k["command"] == "sleep 300"
+                                  for k in kids)
+    assert live["executor"]["uptime_s"] == 600
+
+    assert nostate["liveness"] == "unknown" and nostate["executor"] is None
+    assert nostate["tasks"] == [] and nostate["state_file"] is False
+
+
+def test_inspect_live_human(work):
+    rc, out, _ = spex("inspect", work["live"])
+    assert rc == 0
+    assert "liveness   live (running)" in out
+    assert "processes" in out and "sleep 300" in out
+    assert "\u2514\u2500 sleep 300" in out  # the tree
+    rc, out, _ = spex("inspect", work["live"], env=cli_env(LC_ALL="C"))
+    assert "`- sleep 300" in out and "\u2514" not in out  # ASCII without UTF-8
+
+
+def test_inspect_sparkline_ascii_without_utf8(work):
+    _, out, _ = spex("inspect", work["dead"], env=cli_env(LC_ALL="C"))
+    spark = [line for line in out.splitlines() if line.startswith("  _")]
+    assert spark and set(spark[0].strip()) <= set("_.:-=+*#"), out
+
+
+def test_inspect_defaults_to_the_current_sandbox(work, tmp_path):
+    rc, out, _ = spex("inspect", cwd=work["dead"])
+    assert rc == 0 and out.startswith("sandbox    .\n")
+    rc, out, err = spex("inspect", cwd=str(tmp_path))
+    assert rc == 2 and out == "" and err.startswith("spex inspect: no SANDBOX given")
+
+
+def test_inspect_several_sandboxes_are_separated(work):
+    rc, out, _ = spex("inspect", work["dead"], work["nostate"])
+    assert rc == 0
+    assert out.count("\nsandbox    ") == 1 and "\n\nsandbox    " in out
+
+
+# --- gc ---------------------------------------------------------------------------------
+
+def test_gc_dry_run_golden(work):
+    needs_4k(work)
+    rc, out, err = spex("gc", "--older-than", "1hrs", "--log-tail", "1MiB", work["work"])
+    assert rc == 0, err
+    golden("gc-dry-run.txt", out, work, work["pid"])
+
+
+def test_gc_dry_run_then_apply(work):
+    before = fx.tree_snapshot(work["work"])
+    outside = fx.tree_snapshot(work["outside"])
+    out_run = fx.tree_snapshot(work["outside_run"])
+    with open(os.path.join(work["dead"], "stdout"), "rb") as f:
+        stdout_tail = f.read()[-MIB:]
+
+    rc, plan, err = spex_json("gc", "--log-tail", "1MiB", work["work"])
+    assert rc == 0, err
+    validate(plan, "spex.gc-1.schema.json")
+    assert fx.tree_snapshot(work["work"]) == before  # a dry run changes nothing
+    by = {s["executor_id"]: s for s in plan["sandboxes"]}
+    assert sorted(by) == ["spark-exec-dead", "spark-exec-live", "spark-exec-nostate",
+                          "spark-exec-reused"]
+    assert by["spark-exec-live"]["action"] == "skipped"
+    assert by["spark-exec-live"]["skip_reason"] == "live"
+    assert by["spark-exec-nostate"]["skip_reason"] == "liveness unknown"
+    assert by["spark-exec-reused"]["action"] == "planned"  # pid reused: dead
+    dead_items = {i["name"]: i for i in by["spark-exec-dead"]["items"]}
+    assert sorted(dead_items) == sorted(["blockmgr-1", fx.DIST_DIR, fx.UUID_DIR, "stdout"])
+    assert [i["kind"] for i in by["spark-exec-dead"]["items"]][-1] == "log"
+    assert dead_items["blockmgr-1"]["bytes"] >= 5 * MIB
+    assert plan["planned_bytes"] == sum(s["planned_bytes"] for s in plan["sandboxes"])
+
+    rc, done, err = spex_json("gc", "--apply", "--log-tail", "1MiB", work["work"])
+    assert rc == 0, err
+    validate(done, "spex.gc-1.schema.json")
+    dby = {s["executor_id"]: s for s in done["sandboxes"]}
+    for name in ("spark-exec-dead", "spark-exec-reused"):
+        assert dby[name]["action"] == "reclaimed"
+        for want, got in zip(by[name]["items"], dby[name]["items"]):
+            assert got["name"] == want["name"]
+            if got["kind"] != "log":  # directories: freed exactly what was planned
+                assert got["freed_bytes"] == want["bytes"], got
+    assert done["freed_bytes"] >= plan["planned_bytes"] - 64 * 1024
+
+    after = fx.tree_snapshot(work["work"])
+    removed = sorted(k for k in before if k not in after)
+    dead_rel = os.path.relpath(work["dead"], work["work"])
+    reused_rel = os.path.relpath(work["reused"], work["work"])
+    tops = sorted({k.split("/runs/")[0].split("/")[-1] + ":" + k.split("/runs/")[1].split("/")[1]
+                   for k in removed})
+    assert tops == sorted(["spark-exec-dead:" + fx.DIST_DIR, "spark-exec-dead:" + fx.UUID_DIR,
+                           "spark-exec-dead:blockmgr-1", "spark-exec-reused:" + fx.UUID_DIR,
+                           "spark-exec-reused:blockmgr-2"]), tops
+    # everything else is as it was, but the trimmed stdout
+    changed = [k for k in after if after[k] != before[k]]
+    assert changed == [os.path.join(dead_rel, "stdout")], changed
+    with open(os.path.join(work["dead"], "stdout"), "rb") as f:
+        text = f.read()
+    marker = text[:text.index(b"\n") + 1]
+    assert marker.startswith(b"[spex gc: ") and marker.endswith(b" bytes dropped here]\n")
+    dropped = int(marker.split()[2])
+    assert dropped == before[os.path.join(dead_rel, "stdout")][1] - MIB
+    assert text[len(marker):] == stdout_tail  # the tail, intact
+    for keep in (".spex/state.json", ".spex/disk-history.jsonl", "stderr", "notes.txt",
+                 "spark-3.5.1-bin-hadoop3.tgz", "blockmgr-link"):
+        assert os.path.join(dead_rel, keep) in after, keep
+    assert os.path.join(reused_rel, ".spex/state.json") in after
+    # symlinks out of the work dir: removed as links at most, targets untouched
+    assert fx.tree_snapshot(work["outside"]) == outside
+    assert fx.tree_snapshot(work["outside_run"]) == out_run
+    # live and unknown sandboxes untouched
+    for name in ("live", "nostate"):
+        rel = os.path.relpath(work[name], work["work"])
+        assert {k: v for k, v in before.items() if k.startswith(rel + "/")} == \
+            {k: v for k, v in after.items() if k.startswith(rel + "/")}
+
+    # A second pass has nothing left but the trimmed log, which stays.
+    rc, again, _ = spex_json("gc", "--log-tail", "1MiB", work["work"])
+    assert rc == 0 and again["planned_bytes"] == 0
+
+
+def test_gc_human_apply_reports_freed(work):
+    rc, out, err = spex("gc", "--apply", "--older-than", "1hrs", "--log-tail", "1MiB",
+                        work["work"])
+    assert rc == 0, err
+    assert "freed 12.0 MiB\n" in out and out.endswith("freed 12.0 MiB in 1 sandbox\n"), out
+    assert os.path.isdir(os.path.join(work["reused"], "blockmgr-2"))  # too recent: kept
+
+
+def test_gc_refuses_live_sandbox(work, live_proc):
+    for args in ([], ["--older-than", "0secs"]):
+        rc, doc, _ = spex_json("gc", "--apply", *args, work["work"])
+        assert rc == 0
+        live = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-live"][0]
+        assert live["action"] == "skipped" and live["skip_reason"] == "live"
+        assert os.path.isdir(os.path.join(work["live"], "blockmgr-9"))
+    # Once the executor is gone, the sandbox is fair game.
+    os.killpg(live_proc.pid, signal.SIGKILL)
+    live_proc.wait()
+    rc, doc, _ = spex_json("gc", "--apply", work["work"])
+    live = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-live"][0]
+    assert live["liveness_reason"] == "pid gone" and live["action"] == "reclaimed"
+    assert not os.path.exists(os.path.join(work["live"], "blockmgr-9"))
+
+
+def test_gc_skips_a_sandbox_a_process_works_in(work):
+    p = subprocess.Popen(["sleep", "60"], cwd=work["dead"])
+    try:
+        rc, doc, _ = spex_json("gc", "--apply", work["work"])
+        dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+        assert dead["action"] == "skipped" and dead["skip_reason"] == "a process works in it"
+        assert os.path.isdir(os.path.join(work["dead"], "blockmgr-1"))
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_gc_never_crosses_a_mount(work):
+    mnt = os.path.join(work["dead"], "blockmgr-1", "mnt")
+    os.mkdir(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "spex-test", mnt],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        fx.write(os.path.join(mnt, "on-another-fs"), 4096)
+        rc, doc, err = spex_json("gc", "--apply", work["work"])
+        assert rc == 1 and "Invalid cross-device link" in err, err
+        assert os.path.exists(os.path.join(mnt, "on-another-fs"))
+        assert not os.path.exists(os.path.join(work["dead"], "blockmgr-1", "0c"))
+    finally:
+        subprocess.run(["umount", mnt], check=True)
+
+
+# --- a sandbox of the real executor --------------------------------------------------------
+
+def test_inspect_real_executor_sandbox(agent, sandbox, start_executor):
+    """Needs the executor's state writer (docs/state.md)."""
+    ex = start_executor(agent, sandbox)
+    subscribe(agent, ex)
+    st = run_to_terminal(agent, ex, command_task(
+        "t1", "echo hello; mkdir -p work; head -c 65536 /dev/zero > work/data.bin; "
+              "mkdir -p blockmgr-x; head -c 65536 /dev/zero > blockmgr-x/rdd_0_0"))
+    assert st.state == mesos_pb2.TASK_FINISHED
+    assert_exits_zero(ex)
+    env = cli_env(SPEX_NOW=None)
+    rc, out, err = spex("inspect", sandbox, env=env)
+    assert rc == 0, err
+    assert "liveness   dead (exited with code 0)" in out, out
+    assert "task       t1 TASK_FINISHED" in out, out
+    rc, doc, err = spex_json("inspect", sandbox, env=env)
+    assert rc == 0, err
+    validate(doc, "spex.inspect-1.schema.json")
+    sb = doc["sandboxes"][0]
+    assert sb["state_file"] is True and sb["liveness"] == "dead"
+    assert sb["liveness_reason"] == "exited"
+    assert sb["executor"]["pid"] == ex.pid and sb["executor"]["exit_code"] == 0
+    assert [t["state"] for t in sb["tasks"]] == ["TASK_FINISHED"]
+    assert sb["disk"]["categories"]["other"] >= 65536
+    assert sb["disk"]["categories"]["logs"] > 0
+    # The executor removed the block manager at the task's end (SPEX_CLEANUP=spark).
+    assert sb["disk"]["categories"]["blocks"] == 0
+    assert not any(w["kind"] == "blockmgr_dead" for w in sb["warnings"])
