@@ -22,6 +22,7 @@ Exit status 0 when TASK_FINISHED arrived and the executor exited 0.
 import datetime
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -134,6 +135,18 @@ def main(argv):
         harness.kill_sandbox_processes(sandbox)
         agent.stop()
     print("demo: %s" % ("OK" if ok else "FAILED"))
+    # What an operator sees of it afterwards: the spex CLI next to the executor.
+    cli = os.path.join(os.path.dirname(binary), "spex")
+    print("sandbox=%s" % sandbox)
+    print("demo: the sandbox stays; `spex ls %s`, then `spex inspect` of it:\n"
+          % os.path.relpath(work_dir))
+    sys.stdout.flush()
+    if subprocess.run([cli, "ls", work_dir]).returncode != 0:
+        ok = False
+    print()
+    sys.stdout.flush()
+    if subprocess.run([cli, "inspect", sandbox]).returncode != 0:
+        ok = False
     return 0 if ok else 1
 
 
