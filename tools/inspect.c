@@ -246,6 +246,10 @@ inspect_warnings(struct inspect_view *v)
 	warnings_free(v);
 	if (v->state_error)
 		warn(v, "state_unreadable", STATE_DIR "/" STATE_FILE, 0, xstrdup(v->state_error));
+	if (v->has_state && v->st.config_error)
+		warn(v, "config_error", NULL, 0,
+		     xasprintf("invalid spex setting, every task failed with it: %s",
+		               v->st.config_error));
 	warn_logs(v);
 	if (v->scanned && v->live == LIVENESS_DEAD) {
 		uint64_t bm = v->scan.bytes[CAT_SHUFFLE] + v->scan.bytes[CAT_BLOCKS];

@@ -33,7 +33,7 @@ struct inspect_log {
 
 struct inspect_warning {
 	const char *kind; /* "log_capped", "log_near_cap", "blockmgr_dead", "disk_near_limit",
-	                   * "oom", "state_unreadable" */
+	                   * "oom", "state_unreadable", "config_error" */
 	char *message;    /* one line */
 	const char *path; /* the file concerned (static or borrowed), or NULL */
 	uint64_t bytes;   /* the size concerned, or 0 */

@@ -35,6 +35,7 @@ json_executor(cJSON *o, const struct inspect_view *v)
 	jo_int(e, "rss_bytes", st->rss_bytes);
 	jo_int(e, "cpu_user_ms", st->cpu_user_ms);
 	jo_int(e, "cpu_system_ms", st->cpu_system_ms);
+	jo_str(e, "config_error", st->config_error);
 }
 
 /* A task's cgroup limits and usage, or null. */

@@ -145,6 +145,7 @@ parse_executor(const cJSON *e, struct sandbox_state *st)
 	st->rss_bytes = get_int(e, "rss_bytes");
 	st->cpu_user_ms = get_int(e, "cpu_user_ms");
 	st->cpu_system_ms = get_int(e, "cpu_system_ms");
+	st->config_error = get_str(e, "config_error");
 }
 
 int
@@ -215,6 +216,7 @@ state_clear(struct sandbox_state *st)
 	free(st->agent_id);
 	free(st->sandbox);
 	free(st->subscription);
+	free(st->config_error);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -58,6 +58,7 @@ struct sandbox_state {
 	char *framework_id, *executor_id, *agent_id, *sandbox;
 	char *subscription; /* executor.subscription.state */
 	int64_t rss_bytes, cpu_user_ms, cpu_system_ms;
+	char *config_error; /* executor.config_error: the invalid setting, or NULL */
 	struct state_task *tasks;
 	size_t ntasks;
 	/* the last disk report: disk.allocated_bytes and disk_at */

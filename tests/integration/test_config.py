@@ -191,6 +191,17 @@ def assert_task_fails_with_config_error(agent, ex, sandbox, expected):
     assert state["executor"]["config_error"] == expected
     assert state["executor"]["exit_code"] == 1
     assert ("spex-executor: %s\n" % expected) in ex.log()
+    # ... and the operator's view of the sandbox says so.
+    cli = os.path.join(os.path.dirname(harness.spex_bin()), "spex")
+    env = {"PATH": harness.MESOS_PATH}
+    if harness.ASAN:
+        env.update(harness.ASAN_ENV)
+    p = subprocess.run([cli, "inspect", "--json", sandbox], env=env, capture_output=True,
+                       text=True, timeout=T(30))
+    assert p.returncode == 0, p.stderr
+    view = json.loads(p.stdout)["sandboxes"][0]
+    assert view["executor"]["config_error"] == expected
+    assert [w["kind"] for w in view["warnings"]].count("config_error") == 1, view["warnings"]
 
 
 def test_invalid_file_fails_each_task_with_the_reason(agent, sandbox, start_executor, tmp_path):
