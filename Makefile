@@ -11,7 +11,7 @@
 #   make soak       randomized agent restarts and faults (SOAK_RESTARTS=200)
 #   make valgrind   the integration suite with the executor under memcheck
 #   make install    PREFIX=/usr/local DESTDIR= (also BINDIR, LIBEXECDIR, MANDIR,
-#                   DOCDIR, SYSCONFDIR: /etc when PREFIX=/usr, else PREFIX/etc);
+#                   DOCDIR, SYSCONFDIR=/etc: where spex-executor reads spex.json);
 #                   an existing spex.json is never overwritten
 #   make uninstall  the same variables; leaves the config file
 #   make deb        build/spex_VERSION_ARCH.deb (tools/mkdeb.sh, dpkg-deb)
@@ -24,7 +24,7 @@ BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/spex
-SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+SYSCONFDIR ?= /etc
 CC         ?= gcc
 PYTHON     ?= /usr/bin/python3
 FUZZ_CC    ?= clang-14
@@ -209,7 +209,7 @@ install: all
 		install -d $(dir $(CONF_DST)); install -m 0644 $(CONFIG) $(CONF_DST); fi
 	@if [ -n "$(CONFIG)" ] && [ "$(SYSCONFDIR)" != /etc ]; then \
 		echo "note: spex-executor reads /etc/spex/spex.json; set SPEX_CONFIG=$(SYSCONFDIR)/spex/spex.json" \
-		     "(agent --executor_environment_variables) or install with SYSCONFDIR=/etc"; fi
+		     "(agent --executor_environment_variables)"; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spex-executor $(DESTDIR)$(BINDIR)/spex \

@@ -2,6 +2,7 @@
  * /proc for the CLI (procinfo.h).
  */
 #include "procinfo.h"
+#include "proctree.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -21,50 +22,27 @@ procinfo_parse_stat(const char *buf, struct proc_info *ret)
 {
 	const char *open = strchr(buf, '(');
 	const char *close = strrchr(buf, ')');
-	unsigned long long f[22];
-	int pid, ppid, pgrp, session;
-	char state;
+	struct proc_entry e;
+	struct proc_times pt;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!open || !close || close < open || sscanf(buf, "%d", &pid) != 1 || pid <= 0)
+	if (!open || !close || close < open || proc_stat_parse(buf, &e) < 0 || e.pid <= 0 ||
+	    proc_stat_times(buf, &pt) < 0)
 		return -1;
-	/* Fields 3..24 follow the comm: state, then numbers. */
-	if (sscanf(close + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
-		return -1;
-	const char *p = close + 1;
-	for (int k = 0; k < 22; k++) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			return -1;
-		if (k == 0) {
-			f[k] = 0; /* the state letter */
-		} else {
-			char *end;
-			errno = 0;
-			long long v = strtoll(p, &end, 10);
-			if (end == p || errno)
-				return -1;
-			f[k] = (unsigned long long)v;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	ret->pid = pid;
-	ret->ppid = ppid;
-	ret->pgrp = pgrp;
-	ret->session = session;
-	ret->state = state;
+	ret->pid = e.pid;
+	ret->ppid = e.ppid;
+	ret->pgrp = e.pgrp;
+	ret->session = e.session;
+	ret->state = e.state;
 	size_t clen = (size_t)(close - open - 1);
 	if (clen >= sizeof(ret->comm))
 		clen = sizeof(ret->comm) - 1;
 	memcpy(ret->comm, open + 1, clen);
 	ret->comm[clen] = '\0';
-	/* f[k] holds field k + 3. */
-	ret->utime = f[11];
-	ret->stime = f[12];
-	ret->start_ticks = f[19];
-	ret->rss_pages = (int64_t)f[21];
+	ret->utime = pt.utime;
+	ret->stime = pt.stime;
+	ret->start_ticks = pt.start_ticks;
+	ret->rss_pages = pt.rss_pages;
 	return 0;
 }
 

@@ -31,13 +31,13 @@ int
 proc_stat_times(const char *buf, struct proc_times *ret)
 {
 	const char *p = strrchr(buf, ')');
-	unsigned long long v[20];
+	unsigned long long v[22];
 
 	if (!p)
 		return -1;
 	p++;
-	/* Fields 3 (state) to 22 follow; keep 14, 15 and 22. */
-	for (int field = 3; field <= 22; field++) {
+	/* Fields 3 (state) to 24 follow; keep 14, 15, 22 and 24. */
+	for (int field = 3; field <= 24; field++) {
 		char *end;
 		while (*p == ' ')
 			p++;
@@ -57,6 +57,7 @@ proc_stat_times(const char *buf, struct proc_times *ret)
 	ret->utime = v[14 - 3];
 	ret->stime = v[15 - 3];
 	ret->start_ticks = v[22 - 3];
+	ret->rss_pages = (long long)v[24 - 3];
 	return 0;
 }
 

@@ -18,15 +18,18 @@ struct proc_entry {
  * parentheses; the last ')' ends it). Returns 0, or -1 if malformed. */
 int proc_stat_parse(const char *buf, struct proc_entry *ret);
 
-/* A process's cpu times and start time, in clock ticks (sysconf(_SC_CLK_TCK)). */
+/* A process's cpu times and start time, in clock ticks (sysconf(_SC_CLK_TCK)),
+ * and its resident set. */
 struct proc_times {
 	unsigned long long utime, stime; /* fields 14 and 15 */
 	unsigned long long start_ticks;  /* field 22: start time, ticks since boot */
+	long long rss_pages;             /* field 24 */
 };
 
-/* Parse fields 14, 15 and 22 of /proc/<pid>/stat content (after the comm,
- * which may hold spaces and parentheses: the last ')' ends it). Returns 0,
- * or -1 if malformed. */
+/* Parse fields 14, 15, 22 and 24 of /proc/<pid>/stat content (after the
+ * comm, which may hold spaces and parentheses: the last ')' ends it). The
+ * one parser of those fields, for the executor's state and the CLI's process
+ * view. Returns 0, or -1 if malformed or shorter than 24 fields. */
 int proc_stat_times(const char *buf, struct proc_times *ret);
 
 /* Resident pages (the second field) of /proc/<pid>/statm content. Returns 0,

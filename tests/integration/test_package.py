@@ -268,8 +268,8 @@ def test_make_install_lays_out_the_same_files(root, tmp_path):
 
 def test_make_install_keeps_an_existing_config_and_uninstall_leaves_it(tmp_path):
     dest = str(tmp_path / "dest")
-    conf = os.path.join(dest, "usr/local/etc/spex/spex.json")
-    make("install", "DESTDIR=" + dest)  # PREFIX=/usr/local: config under PREFIX/etc
+    conf = os.path.join(dest, "etc/spex/spex.json")
+    make("install", "DESTDIR=" + dest)  # PREFIX=/usr/local: the config where spex reads it
     assert os.path.isfile(conf)
     assert os.path.islink(os.path.join(dest, "usr/local/libexec/spex/mesos-executor"))
     with open(conf, "w") as f:
@@ -281,4 +281,4 @@ def test_make_install_keeps_an_existing_config_and_uninstall_leaves_it(tmp_path)
 
     make("uninstall", "DESTDIR=" + dest)
     left = sorted(tree(dest))
-    assert left == ["usr/local/etc/spex/spex.json"], left
+    assert left == ["etc/spex/spex.json"], left

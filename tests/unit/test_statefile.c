@@ -288,6 +288,7 @@ TEST(proc_stat_times_comm_with_spaces_and_parens)
 	CHECK_EQ_INT(pt.utime, 17);
 	CHECK_EQ_INT(pt.stime, 5);
 	CHECK_EQ_INT(pt.start_ticks, 98765);
+	CHECK_EQ_INT(pt.rss_pages, 300);
 	/* comm that looks like fields: "x) R 1 2 3" */
 	CHECK_EQ_INT(
 	    proc_stat_times("7 (x) R 1 2 3) Z 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 55 0 0", &pt),
@@ -295,6 +296,9 @@ TEST(proc_stat_times_comm_with_spaces_and_parens)
 	CHECK(pt.utime == 3 && pt.stime == 4 && pt.start_ticks == 55);
 	CHECK_EQ_INT(proc_stat_times("1 (x)", &pt), -1);
 	CHECK_EQ_INT(proc_stat_times("1 (x) S 1 2 3", &pt), -1);
+	/* 23 fields: rss (24) missing */
+	CHECK_EQ_INT(proc_stat_times("7 (x) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 55 0", &pt),
+	             -1);
 	CHECK_EQ_INT(proc_stat_times("no parenthesis", &pt), -1);
 
 	/* The real thing: our own start time is after boot, and stable. */
