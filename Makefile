@@ -46,7 +46,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -DSPEX_VERSION='"$(VERSION)"' -g $(WARN) \
             -I$(GEN) -Iexecutor -Iexecutor/core -Isandbox $(PKG_CFLAGS)
 CFLAGS   ?= -O2
 LDHARDEN := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN      := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 PROTOS    := proto/mesos.proto proto/executor.proto
 GEN_SRCS  := $(GEN)/mesos.pb-c.c $(GEN)/executor.pb-c.c
