@@ -3,7 +3,7 @@
 #include "duration.h"
 #include "util.h"
 
-#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,16 +116,28 @@ word_list(const struct setting *s, int q, char *buf, size_t size)
 	return buf;
 }
 
-/* The env parsers' rule for counts (disk_policy.c, cgroup.c): strtoull, the
- * whole text, no minus sign. */
-static int
-check_count(const char *text, struct spx_error *err)
+int
+settings_parse_count(const char *text, uint64_t *ret, struct spx_error *err)
 {
-	char *end;
-	errno = 0;
-	(void)strtoull(text, &end, 10);
-	if (errno || *end || text[0] == '-')
-		return spx_error_set(err, 0, "expected a number, got '%s'", text);
+	uint64_t n = 0;
+
+	/* Not strtoull: it skips leading spaces and takes a sign, so " -1"
+	 * would read as 2^64-1. */
+	if (!text || *text < '0' || *text > '9')
+		return spx_error_set(err, 0, "expected a number (digits only), got '%s'",
+		                     text ? text : "");
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return spx_error_set(err, 0, "expected a number (digits only), got '%s'",
+			                     text);
+		unsigned d = (unsigned)(*p - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return spx_error_set(err, 0,
+			                     "expected a number up to %" PRIu64 ", got '%s'",
+			                     UINT64_MAX, text);
+		n = n * 10 + d;
+	}
+	*ret = n;
 	return 0;
 }
 
@@ -157,7 +169,7 @@ check_duration(const struct setting *s, const char *text, struct spx_error *err)
 int
 setting_check(const struct setting *s, const char *text, struct spx_error *err)
 {
-	uint64_t bytes;
+	uint64_t bytes, count;
 	char words[256];
 
 	if (!text || !*text)
@@ -168,7 +180,7 @@ setting_check(const struct setting *s, const char *text, struct spx_error *err)
 	case SK_SIZE:
 		return parse_bytes(text, &bytes, err);
 	case SK_COUNT:
-		return check_count(text, err);
+		return settings_parse_count(text, &count, err);
 	case SK_RATIO:
 		return check_ratio(text, err);
 	case SK_CHOICE:

@@ -23,7 +23,7 @@
 enum setting_kind {
 	SK_DURATION, /* Mesos duration text ("10secs"); file: a string */
 	SK_SIZE,     /* bytes, parse_bytes() text ("10GiB"); file: a string or an integer */
-	SK_COUNT,    /* a non-negative integer; file: an integer */
+	SK_COUNT,    /* a non-negative integer, digits only; file: an integer */
 	SK_RATIO,    /* a number in (0, 1]; file: a number */
 	SK_CHOICE,   /* one of words[]; file: a string */
 	SK_SWITCH,   /* words[0] = on, words[1] = off, more spellings after; file: a
@@ -65,6 +65,13 @@ const char *settings_suggest_key(const char *key);
 /* What the file's JSON value must be, for messages: "a duration like
  * \"10secs\"". Static storage, valid until the next call. */
 const char *setting_expected(const struct setting *s);
+
+/* Parse text as a count: decimal digits only, the first character too (no
+ * space, sign or "0x"), at most UINT64_MAX. The rule of every SK_COUNT
+ * setting's parser (SPEX_MIN_FREE_INODES, SPEX_PIDS_MAX) and of
+ * setting_check(). 0 with *ret set, or -1 with *err ("expected a number
+ * (digits only), got ' 1'"; not prefixed with a name) and *ret untouched. */
+int settings_parse_count(const char *text, uint64_t *ret, struct spx_error *err);
 
 /* Replace control bytes in err's message with '?' (a value quoted in it may
  * hold a newline), so it stays one line. Returns -1. */

@@ -247,6 +247,8 @@ TEST(checks_agree_with_parsers)
 	    "application/x-protobuf",
 	    "18446744073709551615",
 	    "18446744073709551616",
+	    " -1",
+	    "1 ",
 	    long_path,
 	    long_path + 45,
 	};
@@ -278,6 +280,63 @@ TEST(suggestions)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	CHECK(settings_suggest_key(big) == NULL);
+}
+
+/* Counts are digits only: strtoull's leading space and sign are refused
+ * (SPEX_PIDS_MAX=" -1" read as 2^64-1 and went to pids.max). */
+TEST(counts_digits_only)
+{
+	struct spx_error err = {0};
+	uint64_t n;
+	const char *bad[] = {" 1",
+	                     "-1",
+	                     "+5",
+	                     "1 ",
+	                     "",
+	                     " -1",
+	                     "\t1",
+	                     "0x10",
+	                     "1e3",
+	                     "1.0",
+	                     "1_0",
+	                     "-0",
+	                     "+0",
+	                     "18446744073709551616",
+	                     "99999999999999999999"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		n = 7;
+		if (settings_parse_count(bad[i], &n, &err) != -1 || n != 7 || !err.msg)
+			HARNESS_FAIL("'%s' accepted as %llu", bad[i], (unsigned long long)n);
+		spx_error_clear(&err);
+		if (!*bad[i])
+			continue; /* empty is "unset" to setting_check and the parsers */
+		for (size_t j = 0; j < settings_count; j++)
+			if (settings_table[j].kind == SK_COUNT &&
+			    setting_check(&settings_table[j], bad[i], &err) != -1)
+				HARNESS_FAIL("%s='%s' passes", settings_table[j].env, bad[i]);
+	}
+	CHECK_EQ_INT(settings_parse_count(NULL, &n, &err), -1);
+	CHECK_EQ_INT(settings_parse_count(" 1", &n, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err), "expected a number (digits only), got ' 1'");
+	CHECK_EQ_INT(settings_parse_count("18446744073709551616", &n, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "expected a number up to 18446744073709551615, got '18446744073709551616'");
+	spx_error_clear(&err);
+	CHECK_EQ_INT(settings_parse_count("0", &n, NULL), 0);
+	CHECK(n == 0);
+	CHECK_EQ_INT(settings_parse_count("007", &n, NULL), 0);
+	CHECK(n == 7);
+	CHECK_EQ_INT(settings_parse_count("18446744073709551615", &n, NULL), 0);
+	CHECK(n == UINT64_MAX);
+	CHECK_EQ_INT(settings_parse_count("1844674407370955161", &n, NULL), 0);
+	CHECK(n == 1844674407370955161ULL);
+	/* Through the layer: the environment's " -1" stops the executor's setup. */
+	const char *env[] = {"SPEX_PIDS_MAX= -1", NULL};
+	cur_env = env;
+	CHECK_EQ_INT(settings_setup(fake_getenv, NULL, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "SPEX_PIDS_MAX: expected a number (digits only), got ' -1'");
+	spx_error_clear(&err);
 }
 
 /* ---- the file -------------------------------------------------------------------- */
@@ -849,7 +908,8 @@ TEST(print_config_errors)
 	const char *env2[] = {"SPEX_PIDS_MAX=-3", NULL};
 	out = capture(1, env2, NULL, &code, &errs);
 	CHECK_EQ_INT(code, 1);
-	CHECK_EQ_STR(errs, "spex-executor: SPEX_PIDS_MAX: expected a number, got '-3'\n");
+	CHECK_EQ_STR(errs,
+	             "spex-executor: SPEX_PIDS_MAX: expected a number (digits only), got '-3'\n");
 	free(out);
 	free(errs);
 }
@@ -883,6 +943,7 @@ main(void)
 	RUN(defaults_are_the_parsers_defaults);
 	RUN(checks_agree_with_parsers);
 	RUN(suggestions);
+	RUN(counts_digits_only);
 	RUN(every_key_accepted);
 	RUN(wrong_types_name_the_key);
 	RUN(unknown_keys);
