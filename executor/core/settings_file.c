@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define VALUE_MAX   4096               /* longest string value: no setting needs more */
-#define EXACT_LIMIT 9007199254740992.0 /* 2^53: larger doubles are not exact integers */
+#define EXACT_LIMIT 9007199254740992.0 /* 2^53: from here doubles are not exact integers */
 #define KEY_SHOWN   64                 /* bytes of a key quoted in a message */
 
 /* Put key into buf for a message: at most KEY_SHOWN bytes, control bytes as
@@ -55,7 +55,9 @@ wrong_type(const struct setting *s, const cJSON *v, struct spx_error *err)
 	return spx_error_set(err, 0, "expected %s, got %s", setting_expected(s), json_type(v));
 }
 
-/* A JSON number that must be a non-negative integer, as decimal text. */
+/* A JSON number that must be a non-negative integer, as decimal text. cJSON
+ * keeps only the double: 1.0 and 1e3 are the integers 1 and 1000; a value
+ * from 2^53 up may be a larger literal rounded, so it is refused. */
 static int
 integer_text(const struct setting *s, const cJSON *v, char **ret, struct spx_error *err)
 {
@@ -64,7 +66,7 @@ integer_text(const struct setting *s, const cJSON *v, char **ret, struct spx_err
 
 	if (!(d >= 0))
 		what = "a negative number";
-	else if (!(d <= EXACT_LIMIT))
+	else if (!(d < EXACT_LIMIT))
 		what = "a number too large to be exact";
 	else if (d != floor(d))
 		what = "a fractional number";

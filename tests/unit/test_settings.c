@@ -339,6 +339,31 @@ TEST(counts_digits_only)
 	spx_error_clear(&err);
 }
 
+/* JSON numbers are doubles: from 2^53 on, the literal may have been rounded
+ * (9007199254740993 reads as ...992), so the value is refused. */
+TEST(json_integers_exact)
+{
+	struct settings_file f;
+	char msg[256];
+
+	CHECK(refused("{\"disk_limit\": 9007199254740993}", "got a number too large to be exact"));
+	CHECK(refused("{\"disk_limit\": 9007199254740992}", "got a number too large to be exact"));
+	CHECK(refused("{\"pids_max\": 18446744073709551615}", "too large to be exact"));
+	CHECK(refused("{\"pids_max\": 1e300}", "too large to be exact"));
+	CHECK(refused("{\"min_free_inodes\": 0.5}", "got a fractional number"));
+	CHECK(refused("{\"min_free_inodes\": 1e-3}", "got a fractional number"));
+	CHECK(refused("{\"min_free_inodes\": -1e3}", "got a negative number"));
+	/* Integral values written with a fraction or exponent are integers. */
+	CHECK_EQ_INT(parse("{\"disk_limit\": 9007199254740991, \"pids_max\": 1.0e2, "
+	                   "\"min_free_inodes\": 2E3}",
+	                   &f, msg, sizeof(msg)),
+	             0);
+	CHECK_EQ_STR(value_of(&f, "SPEX_DISK_LIMIT"), "9007199254740991");
+	CHECK_EQ_STR(value_of(&f, "SPEX_PIDS_MAX"), "100");
+	CHECK_EQ_STR(value_of(&f, "SPEX_MIN_FREE_INODES"), "2000");
+	settings_file_free(&f);
+}
+
 /* ---- the file -------------------------------------------------------------------- */
 
 TEST(every_key_accepted)
@@ -403,12 +428,14 @@ TEST(every_key_accepted)
 	for (size_t i = 0; i < settings_count; i++)
 		CHECK(f.values[i] == NULL);
 	settings_file_free(&f);
-	/* Integers as JSON may be written as 1e3; sizes up to 2^53 stay exact. */
-	CHECK_EQ_INT(
-	    parse("{\"pids_max\": 1e3, \"disk_limit\": 9007199254740992}", &f, msg, sizeof(msg)),
-	    0);
+	/* Integers as JSON may be written as 1e3 or 1.0; up to 2^53 - 1 they are exact. */
+	CHECK_EQ_INT(parse("{\"pids_max\": 1e3, \"disk_limit\": 9007199254740991, "
+	                   "\"min_free_inodes\": 1.0}",
+	                   &f, msg, sizeof(msg)),
+	             0);
 	CHECK_EQ_STR(value_of(&f, "SPEX_PIDS_MAX"), "1000");
-	CHECK_EQ_STR(value_of(&f, "SPEX_DISK_LIMIT"), "9007199254740992");
+	CHECK_EQ_STR(value_of(&f, "SPEX_DISK_LIMIT"), "9007199254740991");
+	CHECK_EQ_STR(value_of(&f, "SPEX_MIN_FREE_INODES"), "1");
 	settings_file_free(&f);
 	CHECK_EQ_INT(parse("{\"min_free_inodes\": -0}", &f, msg, sizeof(msg)), 0);
 	CHECK_EQ_STR(value_of(&f, "SPEX_MIN_FREE_INODES"), "0");
@@ -944,6 +971,7 @@ main(void)
 	RUN(checks_agree_with_parsers);
 	RUN(suggestions);
 	RUN(counts_digits_only);
+	RUN(json_integers_exact);
 	RUN(every_key_accepted);
 	RUN(wrong_types_name_the_key);
 	RUN(unknown_keys);
