@@ -1,4 +1,5 @@
 #include "cgroup.h"
+#include "settings.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -140,15 +141,8 @@ cgroup_config_from_env(struct cgroup_config *c, config_getenv_fn get, struct spx
 	    env_bool(get, "SPEX_CGROUPS_LIMIT_SWAP", &c->limits.limit_swap, err) < 0)
 		return -1;
 	v = get("SPEX_PIDS_MAX");
-	if (v && *v) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(v, &end, 10);
-		if (errno || *end || v[0] == '-')
-			return spx_error_set(err, 0, "SPEX_PIDS_MAX: expected a number, got '%s'",
-			                     v);
-		c->limits.pids_max = n;
-	}
+	if (v && *v && settings_parse_count(v, &c->limits.pids_max, err) < 0)
+		return spx_error_wrap(err, "SPEX_PIDS_MAX");
 	v = get("SPEX_CGROUP_ROOT");
 	if (v && *v) {
 		if (v[0] != '/' || strlen(v) >= sizeof(c->root))

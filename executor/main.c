@@ -282,13 +282,27 @@ env_agent_only(const char *name)
 	return getenv(name);
 }
 
-/* Keep the first settings error in ex (the tasks' failure message) and
- * print it; err is cleared. */
+/* tasks.c fails each task with "spex configuration: <config_error>" as its
+ * TaskStatus.message, which task_sm cuts at sizeof(message) - 1 bytes with
+ * snprintf, inside a character if need be: keep no more than fits whole. */
+#define CONFIG_ERROR_TASK_PREFIX "spex configuration: "
+#define CONFIG_ERROR_KEEP                                                                          \
+	(sizeof(((struct task_action *)0)->message) - (sizeof(CONFIG_ERROR_TASK_PREFIX) - 1))
+
+/* Keep the first settings error in ex (the tasks' failure message, and
+ * state.json's config_error) and print it; err is cleared. What is kept is
+ * one line of valid UTF-8 whatever a value quoted in it held, cut at a
+ * character boundary to fit both ex->config_error and, after the tasks'
+ * prefix, a TaskStatus message. */
 static void
 config_error_keep(struct executor *ex, struct spx_error *err)
 {
+	size_t keep = sizeof(ex->config_error) < CONFIG_ERROR_KEEP ? sizeof(ex->config_error)
+	                                                           : CONFIG_ERROR_KEEP;
+
+	settings_one_line(err);
 	if (!ex->config_error[0])
-		snprintf(ex->config_error, sizeof(ex->config_error), "%s", spx_error_msg(err));
+		settings_line_copy(ex->config_error, keep, spx_error_msg(err));
 	fprintf(stderr, "spex-executor: %s\n", spx_error_msg(err));
 	spx_error_clear(err);
 }

@@ -1,5 +1,6 @@
 #include "disk_policy.h"
 #include "duration.h"
+#include "settings.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,15 +147,8 @@ disk_settings_from_env(struct disk_settings *s, config_getenv_fn get, struct spx
 	    env_bytes(get, "SPEX_MIN_FREE_BYTES", &s->min_free_bytes, err) < 0)
 		return -1;
 	v = get("SPEX_MIN_FREE_INODES");
-	if (v && *v) {
-		char *end;
-		errno = 0;
-		unsigned long long n = strtoull(v, &end, 10);
-		if (errno || *end || v[0] == '-')
-			return spx_error_set(
-			    err, 0, "SPEX_MIN_FREE_INODES: expected a number, got '%s'", v);
-		s->min_free_inodes = n;
-	}
+	if (v && *v && settings_parse_count(v, &s->min_free_inodes, err) < 0)
+		return spx_error_wrap(err, "SPEX_MIN_FREE_INODES");
 	v = get("SPEX_DISK_SOFT_RATIO");
 	if (v && *v) {
 		char *end;

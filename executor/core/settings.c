@@ -3,7 +3,7 @@
 #include "duration.h"
 #include "util.h"
 
-#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,16 +116,28 @@ word_list(const struct setting *s, int q, char *buf, size_t size)
 	return buf;
 }
 
-/* The env parsers' rule for counts (disk_policy.c, cgroup.c): strtoull, the
- * whole text, no minus sign. */
-static int
-check_count(const char *text, struct spx_error *err)
+int
+settings_parse_count(const char *text, uint64_t *ret, struct spx_error *err)
 {
-	char *end;
-	errno = 0;
-	(void)strtoull(text, &end, 10);
-	if (errno || *end || text[0] == '-')
-		return spx_error_set(err, 0, "expected a number, got '%s'", text);
+	uint64_t n = 0;
+
+	/* Not strtoull: it skips leading spaces and takes a sign, so " -1"
+	 * would read as 2^64-1. */
+	if (!text || *text < '0' || *text > '9')
+		return spx_error_set(err, 0, "expected a number (digits only), got '%s'",
+		                     text ? text : "");
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return spx_error_set(err, 0, "expected a number (digits only), got '%s'",
+			                     text);
+		unsigned d = (unsigned)(*p - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return spx_error_set(err, 0,
+			                     "expected a number up to %" PRIu64 ", got '%s'",
+			                     UINT64_MAX, text);
+		n = n * 10 + d;
+	}
+	*ret = n;
 	return 0;
 }
 
@@ -154,21 +166,20 @@ check_duration(const struct setting *s, const char *text, struct spx_error *err)
 	return 0;
 }
 
-int
-setting_check(const struct setting *s, const char *text, struct spx_error *err)
+/* setting_check() of valid UTF-8 text; the message not yet made one line. */
+static int
+check_kind(const struct setting *s, const char *text, struct spx_error *err)
 {
-	uint64_t bytes;
+	uint64_t bytes, count;
 	char words[256];
 
-	if (!text || !*text)
-		return 0;
 	switch (s->kind) {
 	case SK_DURATION:
 		return check_duration(s, text, err);
 	case SK_SIZE:
 		return parse_bytes(text, &bytes, err);
 	case SK_COUNT:
-		return check_count(text, err);
+		return settings_parse_count(text, &count, err);
 	case SK_RATIO:
 		return check_ratio(text, err);
 	case SK_CHOICE:
@@ -185,6 +196,20 @@ setting_check(const struct setting *s, const char *text, struct spx_error *err)
 		return 0;
 	}
 	return spx_error_set(err, 0, "unknown setting kind");
+}
+
+int
+setting_check(const struct setting *s, const char *text, struct spx_error *err)
+{
+	if (!text || !*text)
+		return 0;
+	if (!settings_utf8_valid(text, strlen(text), NULL)) {
+		spx_error_set(err, 0, "expected valid UTF-8, got '%s'", text);
+		return settings_one_line(err);
+	}
+	if (check_kind(s, text, err) < 0)
+		return settings_one_line(err);
+	return 0;
 }
 
 const char *
@@ -260,12 +285,110 @@ settings_suggest_key(const char *key)
 	return best;
 }
 
+/* Length of the valid UTF-8 sequence at s (avail > 0 bytes there), 0 if
+ * there is none: no overlong forms, surrogates, or anything above U+10FFFF. */
+static size_t
+utf8_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (avail < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+int
+settings_utf8_valid(const char *s, size_t n, size_t *ret_bad)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k;
+
+	for (size_t i = 0; i < n; i += k) {
+		if ((k = utf8_len(u + i, n - i)) == 0) {
+			if (ret_bad)
+				*ret_bad = i;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Write msg escaped into buf (size bytes, may be 0): whole units only (a
+ * character or an escape), up to the first that does not fit, then the NUL.
+ * Returns the length of all of it, as snprintf. */
+static size_t
+escape_line(const char *msg, char *buf, size_t size)
+{
+	const unsigned char *u = (const unsigned char *)msg;
+	size_t n = strlen(msg), len = 0, used = 0, k;
+	int fits = size > 0;
+
+	for (size_t i = 0; i < n; i += k) {
+		char unit[16];
+		size_t m = 0;
+		k = utf8_len(u + i, n - i);
+		/* Not UTF-8, or a control character (C0, DEL, C1: U+0080..U+009F is
+		 * 0xc2 0x80..0x9f): each byte as \xNN. */
+		if (k == 0 || u[i] < 0x20 || u[i] == 0x7f || (u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+			k = k ? k : 1;
+			for (size_t j = 0; j < k; j++)
+				m += (size_t)snprintf(unit + m, sizeof(unit) - m, "\\x%02x",
+				                      u[i + j]);
+		} else {
+			memcpy(unit, u + i, k);
+			m = k;
+		}
+		if (fits && used + m < size) {
+			memcpy(buf + used, unit, m);
+			used += m;
+		} else {
+			fits = 0;
+		}
+		len += m;
+	}
+	if (size)
+		buf[used] = '\0';
+	return len;
+}
+
 int
 settings_one_line(struct spx_error *err)
 {
-	if (err && err->msg)
-		for (char *p = err->msg; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+	if (!err || !err->msg)
+		return -1;
+	size_t n = escape_line(err->msg, NULL, 0);
+	char *msg = xmalloc(n + 1);
+	escape_line(err->msg, msg, n + 1);
+	free(err->msg);
+	err->msg = msg;
 	return -1;
+}
+
+char *
+settings_line_copy(char *buf, size_t size, const char *msg)
+{
+	escape_line(msg, buf, size);
+	return buf;
 }

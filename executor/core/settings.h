@@ -23,7 +23,7 @@
 enum setting_kind {
 	SK_DURATION, /* Mesos duration text ("10secs"); file: a string */
 	SK_SIZE,     /* bytes, parse_bytes() text ("10GiB"); file: a string or an integer */
-	SK_COUNT,    /* a non-negative integer; file: an integer */
+	SK_COUNT,    /* a non-negative integer, digits only; file: an integer */
 	SK_RATIO,    /* a number in (0, 1]; file: a number */
 	SK_CHOICE,   /* one of words[]; file: a string */
 	SK_SWITCH,   /* words[0] = on, words[1] = off, more spellings after; file: a
@@ -55,7 +55,10 @@ const struct setting *settings_by_key(const char *key);
 /* Check text, as it would be given in the environment, against s with the
  * same parser s's consumer uses. 0, or -1 with the reason in *err (not
  * prefixed with the name: "invalid duration 'x': ..."). Empty text means
- * "unset" to every consumer and passes. */
+ * "unset" to every consumer and passes. Text that is not valid UTF-8 is
+ * refused for every setting (it would reach JSON: state.json, status
+ * messages, --print-config --json). The message is one line of valid UTF-8
+ * (settings_one_line). */
 int setting_check(const struct setting *s, const char *text, struct spx_error *err);
 
 /* A file key close to key (a typo, or an env name given as a key), for a
@@ -66,8 +69,28 @@ const char *settings_suggest_key(const char *key);
  * \"10secs\"". Static storage, valid until the next call. */
 const char *setting_expected(const struct setting *s);
 
-/* Replace control bytes in err's message with '?' (a value quoted in it may
- * hold a newline), so it stays one line. Returns -1. */
+/* Parse text as a count: decimal digits only, the first character too (no
+ * space, sign or "0x"), at most UINT64_MAX. The rule of every SK_COUNT
+ * setting's parser (SPEX_MIN_FREE_INODES, SPEX_PIDS_MAX) and of
+ * setting_check(). 0 with *ret set, or -1 with *err ("expected a number
+ * (digits only), got ' 1'"; not prefixed with a name) and *ret untouched. */
+int settings_parse_count(const char *text, uint64_t *ret, struct spx_error *err);
+
+/* 1 if the n bytes at s are valid UTF-8 (no overlong forms, surrogates or
+ * code points above U+10FFFF), else 0 with the offset of the first byte that
+ * is not in *ret_bad (may be NULL). */
+int settings_utf8_valid(const char *s, size_t n, size_t *ret_bad);
+
+/* Make err's message one line of valid UTF-8, whatever a value quoted in it
+ * held: control characters (C0, DEL, C1) and bytes that are not part of
+ * valid UTF-8 become the text \xNN. What every settings error goes through
+ * before it reaches a log line, a status message or state.json. Returns -1. */
 int settings_one_line(struct spx_error *err);
+
+/* Copy msg into buf (size > 0 bytes) escaped as settings_one_line() does,
+ * cut if it does not fit at a character boundary, never inside a UTF-8
+ * sequence or an escape: buf always holds one line of valid UTF-8. Returns
+ * buf. */
+char *settings_line_copy(char *buf, size_t size, const char *msg);
 
 #endif /* EXECUTOR_CORE_SETTINGS_H */

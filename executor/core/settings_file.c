@@ -14,19 +14,23 @@
 #include <unistd.h>
 
 #define VALUE_MAX   4096               /* longest string value: no setting needs more */
-#define EXACT_LIMIT 9007199254740992.0 /* 2^53: larger doubles are not exact integers */
+#define EXACT_LIMIT 9007199254740992.0 /* 2^53: from here doubles are not exact integers */
 #define KEY_SHOWN   64                 /* bytes of a key quoted in a message */
 
-/* Put key into buf for a message: at most KEY_SHOWN bytes, control bytes as
- * '?', so the message stays one readable line. */
+/* Put key into buf for a message: at most KEY_SHOWN bytes, not cut inside a
+ * UTF-8 sequence. Control and invalid bytes are escaped later, with the
+ * whole message (settings_one_line). */
 static const char *
 show_key(const char *key, char *buf, size_t n)
 {
 	size_t i = 0;
 	for (; key[i] && i < KEY_SHOWN && i + 4 < n; i++)
-		buf[i] = (unsigned char)key[i] < 0x20 || key[i] == 0x7f ? '?' : key[i];
-	if (key[i])
+		buf[i] = key[i];
+	if (key[i]) {
+		while (i > 0 && ((unsigned char)key[i] & 0xc0) == 0x80)
+			i--; /* key[i] continues a sequence: cut before its start */
 		memcpy(buf + i, "...", 3), i += 3;
+	}
 	buf[i] = '\0';
 	return buf;
 }
@@ -55,7 +59,9 @@ wrong_type(const struct setting *s, const cJSON *v, struct spx_error *err)
 	return spx_error_set(err, 0, "expected %s, got %s", setting_expected(s), json_type(v));
 }
 
-/* A JSON number that must be a non-negative integer, as decimal text. */
+/* A JSON number that must be a non-negative integer, as decimal text. cJSON
+ * keeps only the double: 1.0 and 1e3 are the integers 1 and 1000; a value
+ * from 2^53 up may be a larger literal rounded, so it is refused. */
 static int
 integer_text(const struct setting *s, const cJSON *v, char **ret, struct spx_error *err)
 {
@@ -64,7 +70,7 @@ integer_text(const struct setting *s, const cJSON *v, char **ret, struct spx_err
 
 	if (!(d >= 0))
 		what = "a negative number";
-	else if (!(d <= EXACT_LIMIT))
+	else if (!(d < EXACT_LIMIT))
 		what = "a number too large to be exact";
 	else if (d != floor(d))
 		what = "a fractional number";
@@ -141,19 +147,30 @@ has_nul_escape(const char *text)
 	return 0;
 }
 
-static int
-syntax_error(const char *path, const char *text, const char *at, struct spx_error *err)
+/* The line and column (1-based, in bytes) of at in text. */
+static void
+position(const char *text, const char *at, int *ret_line, int *ret_col)
 {
 	int line = 1, col = 1;
 
-	if (text[strspn(text, " \t\r\n")] == '\0')
-		return spx_error_set(err, 0, "%s: empty (expected a JSON object)", path);
 	for (const char *p = text; at && p < at && *p; p++) {
 		if (*p == '\n')
 			line++, col = 1;
 		else
 			col++;
 	}
+	*ret_line = line;
+	*ret_col = col;
+}
+
+static int
+syntax_error(const char *path, const char *text, const char *at, struct spx_error *err)
+{
+	int line, col;
+
+	if (text[strspn(text, " \t\r\n")] == '\0')
+		return spx_error_set(err, 0, "%s: empty (expected a JSON object)", path);
+	position(text, at, &line, &col);
 	return spx_error_set(err, 0, "%s: invalid JSON at line %d, column %d", path, line, col);
 }
 
@@ -203,11 +220,14 @@ free_values(char **values)
 	free(values);
 }
 
-int
-settings_file_parse(const char *path, const char *text, size_t len, struct settings_file *ret,
-                    struct spx_error *err)
+/* settings_file_parse(), its message not yet made one line. */
+static int
+parse_text(const char *path, const char *text, size_t len, struct settings_file *ret,
+           struct spx_error *err)
 {
 	const char *end = NULL;
+	size_t bad;
+	int line, col;
 
 	if (len > SETTINGS_FILE_MAX)
 		return spx_error_set(err, 0, "%s: larger than %d bytes", path, SETTINGS_FILE_MAX);
@@ -216,6 +236,13 @@ settings_file_parse(const char *path, const char *text, size_t len, struct setti
 	_cleanup_free_ char *buf = xmalloc(len + 1);
 	memcpy(buf, text, len);
 	buf[len] = '\0';
+	/* JSON is UTF-8, and cJSON does not check: a raw byte in a value would
+	 * reach state.json and status messages. */
+	if (!settings_utf8_valid(buf, len, &bad)) {
+		position(buf, buf + bad, &line, &col);
+		return spx_error_set(err, 0, "%s: not valid UTF-8 at line %d, column %d", path,
+		                     line, col);
+	}
 	if (has_nul_escape(buf))
 		return spx_error_set(err, 0, "%s: \\u0000 in a string is not allowed", path);
 	/* Require the NUL: plain cJSON_Parse accepts trailing garbage. */
@@ -233,11 +260,19 @@ settings_file_parse(const char *path, const char *text, size_t len, struct setti
 	cJSON_Delete(root);
 	if (r < 0) {
 		free_values(values);
-		spx_error_wrap(err, "%s", path);
-		return settings_one_line(err);
+		return spx_error_wrap(err, "%s", path);
 	}
 	ret->path = xstrdup(path);
 	ret->values = values;
+	return 0;
+}
+
+int
+settings_file_parse(const char *path, const char *text, size_t len, struct settings_file *ret,
+                    struct spx_error *err)
+{
+	if (parse_text(path, text, len, ret, err) < 0)
+		return settings_one_line(err);
 	return 0;
 }
 
@@ -291,8 +326,9 @@ read_file(const char *path, struct settings_file *ret, int *ret_open_errno, stru
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 
+	/* A path may hold any byte: every message is made one line. */
 	if (read_text(path, &text, &len, ret_open_errno, err) < 0)
-		return -1;
+		return settings_one_line(err);
 	return settings_file_parse(path, text, len, ret, err);
 }
 
@@ -312,6 +348,11 @@ settings_file_load(config_getenv_fn get, const char *default_path, struct settin
 
 	memset(ret, 0, sizeof(*ret));
 	if (p && *p) {
+		/* Its path is printed as JSON (--print-config --json). */
+		if (!settings_utf8_valid(p, strlen(p), NULL)) {
+			spx_error_set(err, 0, "SPEX_CONFIG: expected valid UTF-8, got '%s'", p);
+			return settings_one_line(err);
+		}
 		if (read_file(p, ret, &open_errno, err) < 0)
 			return open_errno ? spx_error_wrap(err, "SPEX_CONFIG") : -1;
 		return 0;

@@ -6,7 +6,8 @@
  *
  * The root is an object whose keys are file keys of settings.h; every key is
  * checked (unknown, duplicated, wrong JSON type, or a value the environment
- * would refuse: one line naming the file and the key), and each value is
+ * would refuse: one line naming the file and the key), the file must be
+ * valid UTF-8 (JSON is; cJSON does not check), and each value is
  * kept in the text form the environment would give, so the existing parsers
  * read file values through the same config_getenv_fn (settings_layer.h).
  */
@@ -36,14 +37,16 @@ int settings_file_parse(const char *path, const char *text, size_t len, struct s
                         struct spx_error *err);
 
 /* Read and parse the file at path (a regular file of at most
- * SETTINGS_FILE_MAX bytes). -1 with *err naming path on any failure; errno
- * of an open() failure is kept in err->errnum. */
+ * SETTINGS_FILE_MAX bytes). -1 with *err naming path on any failure, one line
+ * of valid UTF-8 whatever path holds (settings_one_line); errno of an open()
+ * failure is kept in err->errnum. */
 int settings_file_read(const char *path, struct settings_file *ret, struct spx_error *err);
 
 /* Find and read the configuration: the file SPEX_CONFIG names (per get) if
  * set and non-empty, where missing or unreadable is an error naming
- * SPEX_CONFIG; else default_path if it exists (absent is fine: ret->path is
- * then NULL and no value is set). */
+ * SPEX_CONFIG, and so is a SPEX_CONFIG that is not valid UTF-8; else
+ * default_path if it exists (absent is fine: ret->path is then NULL and no
+ * value is set). Every message is one line, as settings_file_read's. */
 int settings_file_load(config_getenv_fn get, const char *default_path, struct settings_file *ret,
                        struct spx_error *err);
 

@@ -3,7 +3,8 @@
  * and the setting checks (core/settings.c).
  *
  * 1. The input goes to settings_file_parse(): it returns 0 or -1. On -1 the
- *    message is one line starting with the path. On 0 every value kept
+ *    message is one line of valid UTF-8 without control characters,
+ *    starting with the path. On 0 every value kept
  *    passes setting_check(), and through the env-over-file layer the
  *    settings' own parsers (config_from_env, disk_settings_from_env,
  *    cgroup_config_from_env, log_level_parse) accept all of them together:
@@ -11,7 +12,10 @@
  *    written back as a JSON object, parse to the same values; printing the
  *    effective configuration (text and JSON) works.
  * 2. The input as one text (short, without NUL) goes to setting_check() for
- *    every setting and must get the verdict of that setting's own parser.
+ *    every setting and must get the verdict of that setting's own parser;
+ *    text that is not valid UTF-8 is refused by every setting (some parsers,
+ *    SPEX_CGROUP_ROOT's, take any byte: the check in front of them does
+ *    not). Every refusal is one clean line, as in 1.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +55,18 @@ fake_env(const char *name)
 	if (one_name && strcmp(name, one_name) == 0)
 		return one_value;
 	return NULL;
+}
+
+/* 1 if msg is one line of valid UTF-8 without control characters. */
+static int
+clean_line(const char *msg)
+{
+	if (!msg || !settings_utf8_valid(msg, strlen(msg), NULL))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
+			return 0;
+	return 1;
 }
 
 /* 1 if every parser accepts what get gives; loud: say why not. */
@@ -109,7 +125,7 @@ check_file(const uint8_t *data, size_t size)
 
 	if (settings_file_parse(PATH, (const char *)data, size, &f, &err) < 0) {
 		if (!err.msg || strncmp(err.msg, PATH ": ", strlen(PATH) + 2) != 0 ||
-		    strchr(err.msg, '\n') || f.values || f.path) {
+		    !clean_line(err.msg) || f.values || f.path) {
 			fprintf(stderr, "bad failure: '%s'\n", spx_error_msg(&err));
 			abort();
 		}
@@ -163,11 +179,20 @@ check_text(const uint8_t *data, size_t size)
 		return;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	int utf8 = settings_utf8_valid(text, size, NULL);
 	for (size_t i = 0; i < settings_count; i++) {
 		struct spx_error err = {0};
 		int mine = setting_check(&settings_table[i], text, &err) == 0;
-		if (!mine && (!err.msg || !*err.msg))
-			abort(); /* a refusal says why */
+		if (!mine && (!err.msg || !*err.msg || !clean_line(err.msg))) {
+			fprintf(stderr, "refusal: '%s'\n", spx_error_msg(&err));
+			abort(); /* a refusal says why, in one clean line */
+		}
+		if (!utf8 && size > 0) {
+			if (mine)
+				abort(); /* not UTF-8: refused */
+			spx_error_clear(&err);
+			continue;
+		}
 		one_name = settings_table[i].env;
 		one_value = text;
 		int theirs = parsers_accept(fake_env, 0);

@@ -223,3 +223,62 @@ def test_missing_agent_variable_still_stops_before_subscribing(agent, sandbox, s
     assert ex.wait(T(10)) == 1
     assert "missing required environment variable MESOS_FRAMEWORK_ID" in ex.log()
     assert agent.subscriptions == []
+
+
+def read_state_strict(sandbox):
+    """state.json as a strict reader sees it: UTF-8, or an error."""
+    with open(os.path.join(sandbox, ".spex", "state.json"), "rb") as f:
+        return json.loads(f.read().decode("utf-8", "strict"))
+
+
+def test_non_utf8_env_value_gives_a_utf8_failure(agent, sandbox, start_executor):
+    """SPEX_CGROUPS=$'\\xff': refused as not UTF-8, and the byte reaches
+    neither the task's failure message nor state.json raw (it made
+    state.json invalid JSON for strict readers)."""
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_CGROUPS": "\udcff"})  # b"\xff"
+    expected = "SPEX_CGROUPS: expected valid UTF-8, got '\\xff'"
+    assert_task_fails_with_config_error(agent, ex, sandbox, expected)
+    st = agent.wait_terminal("cfg", T(1))
+    assert isinstance(st.message, str), st.message  # bytes: not valid UTF-8
+    assert read_state_strict(sandbox)["executor"]["config_error"] == expected
+
+
+LONG_VALUE = "x" + "\u00e9" * 200
+LONG_ERROR = "SPEX_CGROUPS: expected auto, required or off, got '%s'" % LONG_VALUE
+
+
+def test_long_config_error_is_cut_at_a_character(agent, sandbox, start_executor):
+    """A message longer than the executor keeps is cut between characters,
+    not inside one, and short enough that the task's "spex configuration: "
+    message (at most 255 bytes) holds all of it: cut at byte 255, this one
+    left half an 'é' in the status message and in state.json."""
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_CGROUPS": LONG_VALUE})
+    subscribe(agent, ex)
+    st = run_to_terminal(agent, ex, command_task("cfg", "true"))
+    assert st.state == mesos_pb2.TASK_FAILED, st
+    assert isinstance(st.message, str), st.message  # bytes: not valid UTF-8
+    assert st.message.startswith("spex configuration: "), st.message
+    kept = st.message[len("spex configuration: "):]
+    assert LONG_ERROR.startswith(kept), kept
+    assert 230 <= len(kept.encode("utf-8")) <= 235, kept
+    assert ex.wait(T(10)) == 1
+    assert read_state_strict(sandbox)["executor"]["config_error"] == kept
+    assert ("spex-executor: %s\n" % LONG_ERROR) in ex.log()  # the log has all of it
+
+
+def test_print_config_errors_are_one_utf8_line(tmp_path):
+    bad = write_config(tmp_path, b'{"cgroup_root": "/\xff"}'.decode("latin-1"), "bad.json")
+    with open(bad, "wb") as f:
+        f.write(b'{"cgroup_root": "/\xff"}')
+    r = print_config({"SPEX_CONFIG": bad}, "--json")
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr == "spex-executor: %s: not valid UTF-8 at line 1, column 19\n" % bad
+    # An open error naming a path with a newline is still one line.
+    nl = str(tmp_path / "a\nb.json")
+    r = print_config({"SPEX_CONFIG": nl})
+    assert r.returncode == 1
+    assert r.stderr == ("spex-executor: SPEX_CONFIG: cannot open %s/a\\x0ab.json: No such "
+                        "file or directory\n" % tmp_path)
+    r = print_config({"SPEX_PIDS_MAX": " -1"})
+    assert r.returncode == 1
+    assert r.stderr == "spex-executor: SPEX_PIDS_MAX: expected a number (digits only), got ' -1'\n"

@@ -496,6 +496,45 @@ no_env(const char *name)
 	return NULL;
 }
 
+static char pids_var[64];
+
+static const char *
+pids_env(const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(pids_var, name, n) == 0 && pids_var[n] == '=' ? pids_var + n + 1 : NULL;
+}
+
+/* SPEX_PIDS_MAX is digits only: strtoull took " -1" as 2^64-1, and that went
+ * to pids.max. */
+TEST(pids_max_digits_only)
+{
+	struct cgroup_config cc;
+	struct spx_error err = {0};
+	const char *bad[] = {" 1", "-1", "+5", "1 ", " -1", "18446744073709551616"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(pids_var, sizeof(pids_var), "SPEX_PIDS_MAX=%s", bad[i]);
+		if (cgroup_config_from_env(&cc, pids_env, &err) != -1 ||
+		    strncmp(spx_error_msg(&err), "SPEX_PIDS_MAX: expected a number", 32) != 0)
+			HARNESS_FAIL("'%s' -> %llu (%s)", bad[i],
+			             (unsigned long long)cc.limits.pids_max, spx_error_msg(&err));
+	}
+	snprintf(pids_var, sizeof(pids_var), "SPEX_PIDS_MAX= -1");
+	CHECK_EQ_INT(cgroup_config_from_env(&cc, pids_env, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "SPEX_PIDS_MAX: expected a number (digits only), got ' -1'");
+	snprintf(pids_var, sizeof(pids_var), "SPEX_PIDS_MAX=");
+	CHECK_EQ_INT(cgroup_config_from_env(&cc, pids_env, &err), 0); /* empty: the default */
+	CHECK(cc.limits.pids_max == 32768);
+	snprintf(pids_var, sizeof(pids_var), "SPEX_PIDS_MAX=4096");
+	CHECK_EQ_INT(cgroup_config_from_env(&cc, pids_env, &err), 0);
+	CHECK(cc.limits.pids_max == 4096);
+	snprintf(pids_var, sizeof(pids_var), "SPEX_PIDS_MAX=0");
+	CHECK_EQ_INT(cgroup_config_from_env(&cc, pids_env, &err), 0);
+	CHECK(cc.limits.pids_max == 0);
+	spx_error_clear(&err);
+}
+
 TEST(unavailable_and_failing)
 {
 	struct spx_error err = {0};
@@ -537,5 +576,6 @@ main(void)
 	RUN(v1_memsw_when_asked);
 	RUN(v2_fake_tree);
 	RUN(unavailable_and_failing);
+	RUN(pids_max_digits_only);
 	return harness_done();
 }

@@ -121,6 +121,39 @@ TEST(settings_env)
 	spx_error_clear(&err);
 }
 
+/* SPEX_MIN_FREE_INODES is digits only: strtoull took " -1" as 2^64-1. */
+TEST(min_free_inodes_digits_only)
+{
+	struct disk_settings s;
+	struct spx_error err = {0};
+	static char var[64];
+	const char *env[] = {var, NULL};
+	const char *bad[] = {" 1", "-1", "+5", "1 ", " -1", "18446744073709551616"};
+	envp = env;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(var, sizeof(var), "SPEX_MIN_FREE_INODES=%s", bad[i]);
+		if (disk_settings_from_env(&s, fake_env, &err) != -1 ||
+		    strncmp(spx_error_msg(&err), "SPEX_MIN_FREE_INODES: expected a number", 39) !=
+		        0)
+			HARNESS_FAIL("'%s' -> %llu (%s)", bad[i],
+			             (unsigned long long)s.min_free_inodes, spx_error_msg(&err));
+	}
+	snprintf(var, sizeof(var), "SPEX_MIN_FREE_INODES= 1");
+	CHECK_EQ_INT(disk_settings_from_env(&s, fake_env, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "SPEX_MIN_FREE_INODES: expected a number (digits only), got ' 1'");
+	snprintf(var, sizeof(var), "SPEX_MIN_FREE_INODES=");
+	CHECK_EQ_INT(disk_settings_from_env(&s, fake_env, &err), 0); /* empty: the default */
+	CHECK(s.min_free_inodes == 10000);
+	snprintf(var, sizeof(var), "SPEX_MIN_FREE_INODES=18446744073709551615");
+	CHECK_EQ_INT(disk_settings_from_env(&s, fake_env, &err), 0);
+	CHECK(s.min_free_inodes == UINT64_MAX);
+	snprintf(var, sizeof(var), "SPEX_MIN_FREE_INODES=0");
+	CHECK_EQ_INT(disk_settings_from_env(&s, fake_env, &err), 0);
+	CHECK(s.min_free_inodes == 0);
+	spx_error_clear(&err);
+}
+
 TEST(preflight)
 {
 	struct disk_settings s = settings();
@@ -248,6 +281,7 @@ main(void)
 	RUN(soft_and_hard);
 	RUN(sizes);
 	RUN(settings_env);
+	RUN(min_free_inodes_digits_only);
 	RUN(preflight);
 	RUN(cleanup_spark_leftovers);
 	RUN(cleanup_keep_shuffle);

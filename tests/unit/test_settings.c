@@ -247,6 +247,9 @@ TEST(checks_agree_with_parsers)
 	    "application/x-protobuf",
 	    "18446744073709551615",
 	    "18446744073709551616",
+	    " -1",
+	    "1 ",
+	    "/caf\xc3\xa9",
 	    long_path,
 	    long_path + 45,
 	};
@@ -278,6 +281,219 @@ TEST(suggestions)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	CHECK(settings_suggest_key(big) == NULL);
+}
+
+/* 1 if msg is one line of valid UTF-8 without control characters. */
+static int
+one_utf8_line(const char *msg)
+{
+	if (!msg || !settings_utf8_valid(msg, strlen(msg), NULL))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
+			return 0;
+	return 1;
+}
+
+/* Counts are digits only: strtoull's leading space and sign are refused
+ * (SPEX_PIDS_MAX=" -1" read as 2^64-1 and went to pids.max). */
+TEST(counts_digits_only)
+{
+	struct spx_error err = {0};
+	uint64_t n;
+	const char *bad[] = {" 1",
+	                     "-1",
+	                     "+5",
+	                     "1 ",
+	                     "",
+	                     " -1",
+	                     "\t1",
+	                     "0x10",
+	                     "1e3",
+	                     "1.0",
+	                     "1_0",
+	                     "-0",
+	                     "+0",
+	                     "18446744073709551616",
+	                     "99999999999999999999"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		n = 7;
+		if (settings_parse_count(bad[i], &n, &err) != -1 || n != 7 || !err.msg)
+			HARNESS_FAIL("'%s' accepted as %llu", bad[i], (unsigned long long)n);
+		spx_error_clear(&err);
+		if (!*bad[i])
+			continue; /* empty is "unset" to setting_check and the parsers */
+		for (size_t j = 0; j < settings_count; j++)
+			if (settings_table[j].kind == SK_COUNT &&
+			    setting_check(&settings_table[j], bad[i], &err) != -1)
+				HARNESS_FAIL("%s='%s' passes", settings_table[j].env, bad[i]);
+	}
+	CHECK_EQ_INT(settings_parse_count(NULL, &n, &err), -1);
+	CHECK_EQ_INT(settings_parse_count(" 1", &n, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err), "expected a number (digits only), got ' 1'");
+	CHECK_EQ_INT(settings_parse_count("18446744073709551616", &n, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "expected a number up to 18446744073709551615, got '18446744073709551616'");
+	spx_error_clear(&err);
+	CHECK_EQ_INT(settings_parse_count("0", &n, NULL), 0);
+	CHECK(n == 0);
+	CHECK_EQ_INT(settings_parse_count("007", &n, NULL), 0);
+	CHECK(n == 7);
+	CHECK_EQ_INT(settings_parse_count("18446744073709551615", &n, NULL), 0);
+	CHECK(n == UINT64_MAX);
+	CHECK_EQ_INT(settings_parse_count("1844674407370955161", &n, NULL), 0);
+	CHECK(n == 1844674407370955161ULL);
+	/* Through the layer: the environment's " -1" stops the executor's setup. */
+	const char *env[] = {"SPEX_PIDS_MAX= -1", NULL};
+	cur_env = env;
+	CHECK_EQ_INT(settings_setup(fake_getenv, NULL, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "SPEX_PIDS_MAX: expected a number (digits only), got ' -1'");
+	spx_error_clear(&err);
+}
+
+TEST(utf8_valid)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		size_t bad;
+	} cases[] = {
+	    {"", 1, 0},
+	    {"plain", 1, 0},
+	    {"caf\xc3\xa9", 1, 0},
+	    {"\xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf", 1,
+	     0},                /* U+20AC, U+1F600, U+10FFFF */
+	    {"\xc2\x85", 1, 0}, /* C1: valid, escaped in messages */
+	    {"/\xff", 0, 1},
+	    {"a\x80", 0, 1},            /* a lone continuation byte */
+	    {"ab\xc3", 0, 2},           /* cut short */
+	    {"\xe2\x82", 0, 0},         /* cut short */
+	    {"\xc0\xaf", 0, 0},         /* overlong '/' */
+	    {"\xc1\xbf", 0, 0},         /* overlong */
+	    {"\xe0\x80\xaf", 0, 0},     /* overlong */
+	    {"\xf0\x80\x80\xaf", 0, 0}, /* overlong */
+	    {"x\xed\xa0\x80", 0, 1},    /* a surrogate, U+D800 */
+	    {"\xf4\x90\x80\x80", 0, 0}, /* above U+10FFFF */
+	    {"\xf5\x80\x80\x80", 0, 0},
+	    {"\xc3\xa9\xc3(", 0, 2},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t bad = 99;
+		int ok = settings_utf8_valid(cases[i].s, strlen(cases[i].s), &bad);
+		if (ok != cases[i].ok || (!ok && bad != cases[i].bad))
+			HARNESS_FAIL("case %zu: %d at %zu", i, ok, bad);
+	}
+	CHECK_EQ_INT(settings_utf8_valid("\xff", 0, NULL), 1); /* n bytes only */
+}
+
+/* Every settings message is one line of valid UTF-8: it becomes state.json's
+ * config_error, a TaskStatus message and --print-config's error. */
+TEST(messages_one_line_utf8)
+{
+	struct spx_error err = {0};
+	char buf[16];
+
+	spx_error_set(&err, 0, "a\nb\x7f\xff\xc3\xa9\xc2\x85\t\xe2\x82");
+	CHECK_EQ_INT(settings_one_line(&err), -1);
+	CHECK_EQ_STR(err.msg, "a\\x0ab\\x7f\\xff\xc3\xa9\\xc2\\x85\\x09\\xe2\\x82");
+	CHECK(one_utf8_line(err.msg));
+	char *once = xstrdup(err.msg);
+	settings_one_line(&err); /* idempotent */
+	CHECK_EQ_STR(err.msg, once);
+	free(once);
+	spx_error_clear(&err);
+	CHECK_EQ_INT(settings_one_line(&err), -1); /* no message: nothing to do */
+	CHECK(err.msg == NULL);
+	CHECK_EQ_INT(settings_one_line(NULL), -1);
+
+	/* A copy is cut at a character, never inside a sequence or an escape. */
+	CHECK_EQ_STR(settings_line_copy(buf, 8, "abcde\xc3\xa9"), "abcde\xc3\xa9");
+	CHECK_EQ_STR(settings_line_copy(buf, 7, "abcde\xc3\xa9"), "abcde");
+	CHECK_EQ_STR(settings_line_copy(buf, 8, "abcd\x01z"), "abcd");
+	CHECK_EQ_STR(settings_line_copy(buf, 9, "abcd\x01z"), "abcd\\x01");
+	CHECK_EQ_STR(settings_line_copy(buf, 10, "abcd\xff"), "abcd\\xff");
+	CHECK_EQ_STR(settings_line_copy(buf, 1, "abc"), "");
+	CHECK_EQ_STR(settings_line_copy(buf, sizeof(buf), ""), "");
+	for (size_t size = 1; size <= sizeof(buf); size++) {
+		settings_line_copy(buf, size, "\xc3\xa9\xc3\xa9\xe2\x82\xac\n\xff\xc3\xa9x");
+		if (!one_utf8_line(buf) || strlen(buf) >= size)
+			HARNESS_FAIL("size %zu: '%s'", size, buf);
+	}
+
+	/* Values that are not UTF-8: refused by every setting, in the env ... */
+	for (size_t i = 0; i < settings_count; i++) {
+		const char *texts[] = {"\xff", "/\xff", "on\xc0\xaf", "1\x80"};
+		for (size_t j = 0; j < ARRAY_SIZE(texts); j++) {
+			if (setting_check(&settings_table[i], texts[j], &err) != -1 ||
+			    !one_utf8_line(err.msg))
+				HARNESS_FAIL("%s: '%s' -> %s", settings_table[i].env, texts[j],
+				             spx_error_msg(&err));
+			spx_error_clear(&err);
+		}
+	}
+	CHECK_EQ_INT(setting_check(settings_by_env("SPEX_CGROUP_ROOT"), "/\xff", &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err), "expected valid UTF-8, got '/\\xff'");
+	CHECK_EQ_INT(setting_check(settings_by_env("SPEX_CGROUP_ROOT"), "/caf\xc3\xa9", &err), 0);
+	const char *env[] = {"SPEX_CGROUPS=\xff", NULL};
+	cur_env = env;
+	CHECK_EQ_INT(settings_setup(fake_getenv, NULL, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err), "SPEX_CGROUPS: expected valid UTF-8, got '\\xff'");
+	/* ... and in the file, where JSON must be UTF-8 anyway. */
+	CHECK(refused("{\"cgroup_root\": \"/\xff\"}", "not valid UTF-8 at line 1, column 19"));
+	CHECK(refused("{\n  \"cgroups\": \"\xff\"\n}", "not valid UTF-8 at line 2, column 15"));
+	CHECK(refused("{\"\xc3\": 1}", "not valid UTF-8 at line 1, column 3"));
+	CHECK(refused("{\"disk\": true} \xed\xa0\x80", "not valid UTF-8"));
+	struct settings_file f;
+	char msg[256];
+	CHECK_EQ_INT(parse("{\"cgroup_root\": \"/caf\xc3\xa9\"}", &f, msg, sizeof(msg)), 0);
+	CHECK_EQ_STR(value_of(&f, "SPEX_CGROUP_ROOT"), "/caf\xc3\xa9");
+	settings_file_free(&f);
+	/* An escape cJSON turns into UTF-8 is fine; a lone surrogate is not JSON. */
+	CHECK_EQ_INT(parse("{\"cgroup_root\": \"/caf\\u00e9\"}", &f, msg, sizeof(msg)), 0);
+	CHECK_EQ_STR(value_of(&f, "SPEX_CGROUP_ROOT"), "/caf\xc3\xa9");
+	settings_file_free(&f);
+	CHECK(refused("{\"cgroup_root\": \"/\\udcff\"}", "invalid JSON"));
+	/* A key that is not a setting is quoted escaped, cut at a character. */
+	char key[200] = "{\"";
+	for (size_t i = 0; i < 40; i++)
+		memcpy(key + 2 + 2 * i, "\xc3\xa9", 2);
+	strcpy(key + 82, "x\": 1}");
+	CHECK_EQ_INT(parse(key + 0, &f, msg, sizeof(msg)), -1);
+	CHECK(one_utf8_line(msg));
+	CHECK(strstr(msg, "\xc3\xa9...'") != NULL);
+	/* SPEX_CONFIG itself is printed as JSON: it must be UTF-8 too. */
+	const char *env2[] = {"SPEX_CONFIG=/tmp/\xff.json", NULL};
+	cur_env = env2;
+	CHECK_EQ_INT(settings_file_load(fake_getenv, NULL, &f, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err),
+	             "SPEX_CONFIG: expected valid UTF-8, got '/tmp/\\xff.json'");
+	spx_error_clear(&err);
+}
+
+/* JSON numbers are doubles: from 2^53 on, the literal may have been rounded
+ * (9007199254740993 reads as ...992), so the value is refused. */
+TEST(json_integers_exact)
+{
+	struct settings_file f;
+	char msg[256];
+
+	CHECK(refused("{\"disk_limit\": 9007199254740993}", "got a number too large to be exact"));
+	CHECK(refused("{\"disk_limit\": 9007199254740992}", "got a number too large to be exact"));
+	CHECK(refused("{\"pids_max\": 18446744073709551615}", "too large to be exact"));
+	CHECK(refused("{\"pids_max\": 1e300}", "too large to be exact"));
+	CHECK(refused("{\"min_free_inodes\": 0.5}", "got a fractional number"));
+	CHECK(refused("{\"min_free_inodes\": 1e-3}", "got a fractional number"));
+	CHECK(refused("{\"min_free_inodes\": -1e3}", "got a negative number"));
+	/* Integral values written with a fraction or exponent are integers. */
+	CHECK_EQ_INT(parse("{\"disk_limit\": 9007199254740991, \"pids_max\": 1.0e2, "
+	                   "\"min_free_inodes\": 2E3}",
+	                   &f, msg, sizeof(msg)),
+	             0);
+	CHECK_EQ_STR(value_of(&f, "SPEX_DISK_LIMIT"), "9007199254740991");
+	CHECK_EQ_STR(value_of(&f, "SPEX_PIDS_MAX"), "100");
+	CHECK_EQ_STR(value_of(&f, "SPEX_MIN_FREE_INODES"), "2000");
+	settings_file_free(&f);
 }
 
 /* ---- the file -------------------------------------------------------------------- */
@@ -344,12 +560,14 @@ TEST(every_key_accepted)
 	for (size_t i = 0; i < settings_count; i++)
 		CHECK(f.values[i] == NULL);
 	settings_file_free(&f);
-	/* Integers as JSON may be written as 1e3; sizes up to 2^53 stay exact. */
-	CHECK_EQ_INT(
-	    parse("{\"pids_max\": 1e3, \"disk_limit\": 9007199254740992}", &f, msg, sizeof(msg)),
-	    0);
+	/* Integers as JSON may be written as 1e3 or 1.0; up to 2^53 - 1 they are exact. */
+	CHECK_EQ_INT(parse("{\"pids_max\": 1e3, \"disk_limit\": 9007199254740991, "
+	                   "\"min_free_inodes\": 1.0}",
+	                   &f, msg, sizeof(msg)),
+	             0);
 	CHECK_EQ_STR(value_of(&f, "SPEX_PIDS_MAX"), "1000");
-	CHECK_EQ_STR(value_of(&f, "SPEX_DISK_LIMIT"), "9007199254740992");
+	CHECK_EQ_STR(value_of(&f, "SPEX_DISK_LIMIT"), "9007199254740991");
+	CHECK_EQ_STR(value_of(&f, "SPEX_MIN_FREE_INODES"), "1");
 	settings_file_free(&f);
 	CHECK_EQ_INT(parse("{\"min_free_inodes\": -0}", &f, msg, sizeof(msg)), 0);
 	CHECK_EQ_STR(value_of(&f, "SPEX_MIN_FREE_INODES"), "0");
@@ -411,7 +629,7 @@ TEST(wrong_types_name_the_key)
 	CHECK(refused("{\"cgroup_root\": 7}", "key 'cgroup_root'"));
 	CHECK(refused("{\"cgroup_backend\": \"systemd\"}", "key 'cgroup_backend'"));
 	/* A value with a newline still gives one line. */
-	CHECK(refused("{\"cgroups\": \"a\\nb\"}", "got 'a?b'"));
+	CHECK(refused("{\"cgroups\": \"a\\nb\"}", "got 'a\\x0ab'"));
 	/* The first bad key is the one reported. */
 	CHECK(refused("{\"disk\": true, \"log_tail\": \"x\", \"nope\": 1}", "key 'log_tail'"));
 }
@@ -428,7 +646,7 @@ TEST(unknown_keys)
 	CHECK(refused("{\"\": 1}", "unknown key ''"));
 	CHECK(refused("{\"_comment\": \"no comments\"}", "unknown key '_comment'"));
 	CHECK(refused("{\"Disk\": true}", "unknown key 'Disk' (did you mean 'disk'?)"));
-	CHECK(refused("{\"a\\u0001b\": 1}", "unknown key 'a?b'"));
+	CHECK(refused("{\"a\\u0001b\": 1}", "unknown key 'a\\x01b'"));
 	/* A long key is cut in the message. */
 	char text[400] = "{\"";
 	memset(text + 2, 'k', 300);
@@ -583,6 +801,43 @@ TEST(file_location)
 	spx_error_clear(&err);
 }
 
+/* Errors opening or reading the file name its path, which may hold any byte:
+ * still one line of valid UTF-8. */
+TEST(open_errors_one_line)
+{
+	struct settings_file f;
+	struct spx_error err = {0};
+	char env1[200], path[160], want[200];
+
+	snprintf(env1, sizeof(env1), "SPEX_CONFIG=%s/a\nb.json", tmpdir);
+	const char *e1[] = {env1, NULL};
+	cur_env = e1;
+	CHECK_EQ_INT(settings_file_load(fake_getenv, NULL, &f, &err), -1);
+	snprintf(want, sizeof(want), "SPEX_CONFIG: cannot open %s/a\\x0ab.json: No such file",
+	         tmpdir);
+	CHECK(strncmp(spx_error_msg(&err), want, strlen(want)) == 0);
+	CHECK(one_utf8_line(err.msg));
+	/* A directory, a FIFO-free "not a regular file", a bad file: all one line. */
+	snprintf(path, sizeof(path), "%s/dir\n\xff", tmpdir);
+	CHECK_EQ_INT(mkdir(path, 0755), 0);
+	CHECK_EQ_INT(settings_file_read(path, &f, &err), -1);
+	CHECK(strstr(spx_error_msg(&err), "dir\\x0a\\xff: not a regular file") != NULL);
+	CHECK(one_utf8_line(err.msg));
+	rmdir(path);
+	const char *p = write_tmp("bad\r.json", "{\"disk\": 1}", 11);
+	CHECK_EQ_INT(settings_file_read(p, &f, &err), -1);
+	CHECK(strstr(spx_error_msg(&err), "bad\\x0d.json: key 'disk'") != NULL);
+	CHECK(one_utf8_line(err.msg));
+	p = write_tmp("syntax\n.json", "{", 1);
+	CHECK_EQ_INT(settings_file_read(p, &f, &err), -1);
+	CHECK(strstr(spx_error_msg(&err), "syntax\\x0a.json: invalid JSON") != NULL);
+	CHECK(one_utf8_line(err.msg));
+	/* settings_file_parse() alone, with a path that is not one line. */
+	CHECK_EQ_INT(settings_file_parse("/x\n", "", 0, &f, &err), -1);
+	CHECK_EQ_STR(spx_error_msg(&err), "/x\\x0a: empty (expected a JSON object)");
+	spx_error_clear(&err);
+}
+
 TEST(shipped_default_file_loads)
 {
 	struct settings_file f;
@@ -712,7 +967,7 @@ TEST(setup_checks_env_values)
 	cur_env = bad2;
 	CHECK_EQ_INT(settings_setup(fake_getenv, NULL, &err), -1);
 	CHECK_EQ_STR(spx_error_msg(&err),
-	             "SPEX_LOG_LEVEL: expected debug, info, warn or error, got 'loud?x'");
+	             "SPEX_LOG_LEVEL: expected debug, info, warn or error, got 'loud\\x0ax'");
 	spx_error_clear(&err);
 }
 
@@ -849,7 +1104,8 @@ TEST(print_config_errors)
 	const char *env2[] = {"SPEX_PIDS_MAX=-3", NULL};
 	out = capture(1, env2, NULL, &code, &errs);
 	CHECK_EQ_INT(code, 1);
-	CHECK_EQ_STR(errs, "spex-executor: SPEX_PIDS_MAX: expected a number, got '-3'\n");
+	CHECK_EQ_STR(errs,
+	             "spex-executor: SPEX_PIDS_MAX: expected a number (digits only), got '-3'\n");
 	free(out);
 	free(errs);
 }
@@ -883,6 +1139,10 @@ main(void)
 	RUN(defaults_are_the_parsers_defaults);
 	RUN(checks_agree_with_parsers);
 	RUN(suggestions);
+	RUN(counts_digits_only);
+	RUN(utf8_valid);
+	RUN(messages_one_line_utf8);
+	RUN(json_integers_exact);
 	RUN(every_key_accepted);
 	RUN(wrong_types_name_the_key);
 	RUN(unknown_keys);
@@ -890,6 +1150,7 @@ main(void)
 	RUN(malformed_json);
 	RUN(oversize);
 	RUN(file_location);
+	RUN(open_errors_one_line);
 	RUN(shipped_default_file_loads);
 	RUN(env_wins_over_file);
 	RUN(file_values_reach_the_parsers);
