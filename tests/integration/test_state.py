@@ -348,3 +348,26 @@ def test_state_writes_cause_no_report_loop_in_empty_sandbox(agent, tmp_path, sta
     assert 1 <= len(reports) <= 3, reports
     assert len(read_history(sandbox)) <= 3
     assert_exits_zero(ex)
+
+
+def test_state_never_written_through_a_spex_symlink(agent, sandbox, start_executor, tmp_path):
+    """Whoever can write the sandbox (the task) made .spex a symlink to
+    another directory: the executor, maybe root, writes nothing through it
+    (no state.json, no temp file, no history; the target stays as it was),
+    says so once in its log, and runs its tasks as usual."""
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep").write_text("precious\n")
+    os.symlink(str(target), os.path.join(sandbox, ".spex"))
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_DISK_INTERVAL": "200ms"})
+    subscribe(agent, ex)
+    agent.launch(command_task("t1", "head -c 1048576 /dev/urandom > a.bin; sleep 1.5; "
+                              "rm a.bin; sleep 0.5"))
+    assert agent.wait_terminal("t1", T(10)).state == mesos_pb2.TASK_FINISHED
+    assert_exits_zero(ex)
+    assert sorted(os.listdir(str(target))) == ["keep"]
+    assert (target / "keep").read_text() == "precious\n"
+    assert os.path.islink(os.path.join(sandbox, ".spex"))
+    said = [line for line in ex.log().splitlines() if "symlink or not a directory" in line]
+    assert len(said) == 1, said
+    assert "event=state_write" not in ex.log()
