@@ -45,6 +45,8 @@ struct state_writer {
 	bool identity; /* start ticks and boot id known: state.json may be written */
 	unsigned long long start_ticks;
 	char boot_id[64];
+	bool have_pid_ns; /* the pid namespace's inode could be read */
+	uint64_t pid_ns;
 	long clk_tck, page_size;
 	int64_t last_write_ns; /* monotonic; 0 = never */
 	struct event *write_timer, *refresh_timer;
@@ -125,6 +127,18 @@ read_identity(struct state_writer *sw)
 	sw->start_ticks = pt.start_ticks;
 	snprintf(sw->boot_id, sizeof(sw->boot_id), "%s", buf);
 	return true;
+}
+
+/* The pid namespace we run in (the inode of /proc/self/ns/pid): our pid
+ * means something only to a reader in the same one (under the Mesos
+ * namespaces/pid isolator it is not the host's). */
+static void
+read_pid_ns(struct state_writer *sw)
+{
+	struct stat st;
+
+	sw->have_pid_ns = stat("/proc/self/ns/pid", &st) == 0;
+	sw->pid_ns = sw->have_pid_ns ? (uint64_t)st.st_ino : 0;
 }
 
 /* ---- the document ------------------------------------------------------------ */
@@ -339,6 +353,10 @@ executor_json(const struct executor *ex, const struct state_writer *sw)
 	json_add_i64(o, "pid", getpid());
 	json_add_u64(o, "start_ticks", sw->start_ticks);
 	cJSON_AddStringToObject(o, "boot_id", sw->boot_id);
+	if (sw->have_pid_ns)
+		json_add_u64(o, "pid_ns", sw->pid_ns);
+	else
+		cJSON_AddNullToObject(o, "pid_ns");
 	cJSON_AddStringToObject(o, "version", SPEX_VERSION);
 	json_add_time(o, "started_at", sw->started_ms);
 	cJSON_AddStringToObject(o, "state", sw->exited ? "exited" : "running");
@@ -591,6 +609,7 @@ state_init(struct executor *ex)
 	sw->refresh_timer = event_new(ex->base, -1, EV_PERSIST, refresh_timer_cb, ex);
 	evtimer_add(sw->refresh_timer, &tv);
 	sw->identity = read_identity(sw);
+	read_pid_ns(sw);
 	if (!sw->identity)
 		log_warn("state", "error=\"cannot read /proc/self/stat or the boot id\" "
 		                  "action=no_state_file");

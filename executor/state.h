@@ -23,7 +23,7 @@ struct task;
 struct cg_usage;
 
 /* Create .spex/ (0755) and open it (O_DIRECTORY | O_NOFOLLOW), read what
- * never changes (pid, start ticks, boot id), arm the timers
+ * never changes (pid, start ticks, boot id, pid namespace), arm the timers
  * and write the first document at once. Call before session_start().
  * Never fails: a sandbox where nothing can be written only counts write
  * errors; a .spex that is a symlink or no directory gets nothing written

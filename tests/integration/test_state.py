@@ -122,6 +122,9 @@ def test_state_follows_executor_and_task(agent, sandbox, start_executor):
     assert e["pid"] == ex.pid
     assert e["start_ticks"] == proc_start_ticks(ex.pid)
     assert e["boot_id"] == boot_id()
+    # the pid namespace: the test's own here (no pid isolator)
+    assert e["pid_ns"] == os.stat("/proc/self/ns/pid").st_ino
+    assert e["pid_ns"] == os.stat("/proc/%d/ns/pid" % ex.pid).st_ino
     assert e["state"] == "running" and e["exit_code"] is None
     assert e["framework_id"] == agent.framework_id
     assert e["executor_id"] == agent.executor_id
