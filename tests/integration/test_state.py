@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import time
 
 import jsonschema
@@ -374,3 +375,59 @@ def test_state_never_written_through_a_spex_symlink(agent, sandbox, start_execut
     said = [line for line in ex.log().splitlines() if "symlink or not a directory" in line]
     assert len(said) == 1, said
     assert "event=state_write" not in ex.log()
+
+
+# unlinkat() that waits, for the entry named spex-slow-unlink only, until
+# the file named by $UNLINK_GATE_FILE exists: a cleanup that is still
+# running when the executor's loop ends.
+SLOW_UNLINK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+unlinkat(int dirfd, const char *name, int flags)
+{
+	int (*real)(int, const char *, int) =
+	    (int (*)(int, const char *, int))dlsym(RTLD_NEXT, "unlinkat");
+	const char *gate = getenv("UNLINK_GATE_FILE");
+	if (gate && strcmp(name, "spex-slow-unlink") == 0)
+		while (access(gate, F_OK) != 0)
+			usleep(10000);
+	return real(dirfd, name, flags);
+}
+"""
+
+
+def test_state_exited_only_after_the_cleanup_ended(agent, sandbox, start_executor, tmp_path):
+    """The end-of-task cleanup outlasts the 10 s the terminal update waits
+    for it: the update goes, is acknowledged, and the loop ends while the
+    cleanup still removes files. "exited" (after which a reader such as
+    spex gc may remove the sandbox) is written only once the cleanup is
+    over; until then state.json says "running"."""
+    src = tmp_path / "slow_unlink.c"
+    src.write_text(SLOW_UNLINK_C)
+    shim = str(tmp_path / "slow_unlink.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, str(src), "-ldl"], check=True)
+    gate = str(tmp_path / "release")
+    env = {"LD_PRELOAD": shim, "UNLINK_GATE_FILE": gate}
+    if harness.ASAN:  # the shim comes before the ASan runtime
+        env["ASAN_OPTIONS"] = harness.ASAN_ENV["ASAN_OPTIONS"] + ":verify_asan_link_order=0"
+    ex = start_executor(agent, sandbox, env_overrides=env)
+    subscribe(agent, ex)
+    agent.launch(command_task("t1", "mkdir blockmgr-1 && echo x > blockmgr-1/spex-slow-unlink"))
+    assert agent.wait_terminal("t1", T(20)).state == mesos_pb2.TASK_FINISHED
+    wait_for(lambda: "event=exit " in ex.log(), T(5), "the loop's end")
+    time.sleep(0.5)
+    doc = load_state(sandbox)
+    assert ex.alive(), "exited before the cleanup ended"
+    assert doc["executor"]["state"] == "running", "exited while the cleanup still runs"
+    assert os.path.exists(os.path.join(sandbox, "blockmgr-1", "spex-slow-unlink"))
+    open(gate, "w").close()
+    assert_exits_zero(ex)
+    doc = load_state(sandbox)
+    assert doc["executor"]["state"] == "exited" and doc["executor"]["exit_code"] == 0
+    assert not os.path.exists(os.path.join(sandbox, "blockmgr-1"))
+    assert task_state(doc, "t1") == "TASK_FINISHED"
