@@ -56,7 +56,7 @@ struct state_writer {
 	uint64_t subscribes;            /* SUBSCRIBED events */
 	int64_t subscribed_at_ms;       /* the last one */
 	int64_t disconnected_ms;        /* start of the current disconnection, 0 if connected */
-	int64_t disk_at_ms;             /* when the last report sent was measured, 0 = none */
+	int64_t disk_at_ms;             /* when the last report's measurement started, 0 = none */
 	struct linelog hist;            /* disk-history.jsonl */
 	bool sampled;                   /* a history sample was appended */
 	uint64_t sample_bytes;          /* its total, without .spex/ */
@@ -713,22 +713,22 @@ state_task_free(struct task *t)
 /* ---- disk ------------------------------------------------------------------- */
 
 void
-state_disk_report(struct executor *ex)
+state_disk_report(struct executor *ex, int64_t measured_ms)
 {
 	if (!ex->statew)
 		return;
-	ex->statew->disk_at_ms = statedoc_now_ms();
+	ex->statew->disk_at_ms = measured_ms > 0 ? measured_ms : statedoc_now_ms();
 	state_mark_dirty(ex);
 }
 
-/* One disk-history.jsonl line for r (integers exact). */
+/* One disk-history.jsonl line for r, measured at at_ms (integers exact). */
 static void
-sample_line(const struct scan_result *r, char *buf, size_t n)
+sample_line(const struct scan_result *r, int64_t at_ms, char *buf, size_t n)
 {
 	char at[STATEDOC_TIME_MAX];
 	size_t off =
 	    (size_t)snprintf(buf, n, "{\"at\":\"%s\",\"bytes\":%" PRIu64 ",\"categories\":{",
-	                     rfc3339_ms(statedoc_now_ms(), at, sizeof(at)), r->total_bytes);
+	                     rfc3339_ms(at_ms, at, sizeof(at)), r->total_bytes);
 	for (int c = 0; c < CAT_COUNT && off < n; c++)
 		off += (size_t)snprintf(buf + off, n - off, "%s\"%s\":%" PRIu64, c ? "," : "",
 		                        disk_cat_name(c), r->bytes[c]);
@@ -737,7 +737,7 @@ sample_line(const struct scan_result *r, char *buf, size_t n)
 }
 
 void
-state_disk_sample(struct executor *ex, const struct scan_result *r)
+state_disk_sample(struct executor *ex, const struct scan_result *r, int64_t measured_ms)
 {
 	struct state_writer *sw = ex->statew;
 	struct spx_error err = {0};
@@ -752,7 +752,7 @@ state_disk_sample(struct executor *ex, const struct scan_result *r)
 	int64_t now = now_mono_ns();
 	if (sw->sampled && basis == sw->sample_bytes && now - sw->sample_ns < SAMPLE_MAX_AGE_NS)
 		return;
-	sample_line(r, line, sizeof(line));
+	sample_line(r, measured_ms > 0 ? measured_ms : statedoc_now_ms(), line, sizeof(line));
 	int dirfd = state_dirfd(ex, &err);
 	if (dirfd < 0 || linelog_append(&sw->hist, dirfd, line, &err) < 0) {
 		write_failed(sw, dirfd, STATEFILE_HISTORY, &err);

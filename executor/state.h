@@ -45,13 +45,16 @@ void state_task_status(struct task *t, const struct task_action *act);
 void state_task_exited(struct task *t, int wait_status, const struct exit_info *info,
                        const struct cg_usage *u, const struct task_action *act);
 
-/* A disk report (ex->disk_json) was sent: it goes into the document. */
-void state_disk_report(struct executor *ex);
+/* A disk report (ex->disk_json) was built for a measurement taken at
+ * measured_ms (wall clock, the measurement's start; <= 0: now), and sent
+ * to every task in a state to take it (maybe none): it goes into the
+ * document as disk, measured_ms as disk_at. */
+void state_disk_report(struct executor *ex, int64_t measured_ms);
 
-/* A full disk measurement: append a sample to disk-history.jsonl when the
- * total moved since the last sample (the .spex/ files aside) or 60 s
- * passed. */
-void state_disk_sample(struct executor *ex, const struct scan_result *r);
+/* A full disk measurement taken at measured_ms (as above): append a
+ * sample to disk-history.jsonl when the total moved since the last sample
+ * (the .spex/ files aside) or 60 s passed. */
+void state_disk_sample(struct executor *ex, const struct scan_result *r, int64_t measured_ms);
 
 /* The loop is over and nothing touches the sandbox any more (the worker
  * was stopped): write the last document, with state "exited" and

@@ -2,6 +2,7 @@
 the real executor, validated against docs/schemas/spex.state-1.schema.json.
 The full-sandbox case is in test_faults.py."""
 
+import calendar
 import json
 import os
 import signal
@@ -431,3 +432,39 @@ def test_state_exited_only_after_the_cleanup_ended(agent, sandbox, start_executo
     assert doc["executor"]["state"] == "exited" and doc["executor"]["exit_code"] == 0
     assert not os.path.exists(os.path.join(sandbox, "blockmgr-1"))
     assert task_state(doc, "t1") == "TASK_FINISHED"
+
+
+def ms_of(rfc3339):
+    """Milliseconds since the epoch of a state.json time."""
+    t = time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")
+    return (calendar.timegm(t) * 1000) + int(rfc3339[20:23])
+
+
+def test_state_disk_at_is_when_the_scan_measured(agent, sandbox, start_executor):
+    """disk_at is when the report's measurement was taken (the scan's
+    start), not when the report was sent after the scan: with a sandbox
+    that takes a while to scan, disk_at + scan_ms is no later than the
+    update that carried the report."""
+    many = os.path.join(sandbox, "many")
+    for d in range(20):
+        os.makedirs(os.path.join(many, str(d)))
+        for f in range(1000):
+            open(os.path.join(many, str(d), str(f)), "w").close()
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_DISK_INTERVAL": "200ms",
+                                                       "SPEX_DISK_TRACK": "off"})
+    subscribe(agent, ex)
+    agent.launch(waiting_task("t1"))
+    doc = wait_state(sandbox, lambda d: d["disk"] is not None and any(
+        h["message"] and h["message"].startswith("disk ")
+        for h in task_of(d, "t1")["history"]), T(15), "a disk report")
+    sent = [h for h in task_of(doc, "t1")["history"]
+            if h["message"] and h["message"].startswith("disk ")][-1]
+    scan_ms = doc["disk"]["scan_ms"]
+    print("disk_at %s, scan %.1f ms, sent %s" % (doc["disk_at"], scan_ms, sent["at"]))
+    assert scan_ms >= 2, "the scan was too fast to tell the times apart"
+    assert ms_of(doc["disk_at"]) + int(scan_ms) <= ms_of(sent["at"]) + 1
+    samples = read_history(sandbox)
+    assert samples and ms_of(samples[-1]["at"]) <= ms_of(doc["disk_at"]) + int(scan_ms)
+    touch(sandbox, "go")
+    agent.wait_terminal("t1", T(10))
+    assert_exits_zero(ex)
