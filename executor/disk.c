@@ -9,6 +9,7 @@
 #include "log.h"
 #include "report.h"
 #include "scan.h"
+#include "statedoc.h"
 #include "track.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ struct track_job {
 struct scan_job {
 	struct executor *ex;
 	char *root;
+	int64_t started_ms; /* wall clock at the scan's start: when it measured */
 	struct scan_result res;
 	int rc;
 	char err[256];
@@ -63,6 +65,7 @@ scan_fn(void *arg)
 	struct scan_job *j = arg;
 	struct spx_error err = {0};
 	struct scan_opts o = {0};
+	j->started_ms = statedoc_now_ms();
 	j->rc = scan_sandbox(j->root, &o, &j->res, &err);
 	if (j->rc < 0)
 		snprintf(j->err, sizeof(j->err), "%s", spx_error_msg(&err));
@@ -146,14 +149,15 @@ enforce_limit(struct executor *ex, const struct scan_result *r, uint64_t limit)
 	}
 }
 
-/* Act on a measurement: report, warn, or enforce the limit. With
- * limits_only (a quick check after a change), no plain report is sent. */
+/* Act on a measurement taken at measured_ms (wall clock, its start):
+ * report, warn, or enforce the limit. With limits_only (a quick check
+ * after a change), no plain report is sent. */
 static void
-evaluate(struct executor *ex, const struct scan_result *r, bool limits_only)
+evaluate(struct executor *ex, const struct scan_result *r, bool limits_only, int64_t measured_ms)
 {
 	uint64_t limit = disk_limit(ex);
 	if (!limits_only)
-		state_disk_sample(ex, r);
+		state_disk_sample(ex, r, measured_ms);
 	if (limits_only && !limit)
 		return;
 	if (limits_only && r->total_bytes <= limit &&
@@ -172,7 +176,7 @@ evaluate(struct executor *ex, const struct scan_result *r, bool limits_only)
 		free(ex->disk_json);
 		ex->disk_json = report_json(ex->cfg->sandbox, r);
 		send_reports(ex, r, limit, (v & DISK_SOFT) != 0, ex->disk_json);
-		state_disk_report(ex);
+		state_disk_report(ex, measured_ms);
 	}
 }
 
@@ -191,7 +195,7 @@ scan_done(void *arg, bool cancelled)
 	if (j->res.errors)
 		log_warn("disk_scan", "unreadable=%llu first=%s", (unsigned long long)j->res.errors,
 		         LOGQ(j->res.first_error));
-	evaluate(ex, &j->res, false);
+	evaluate(ex, &j->res, false, j->started_ms);
 out:
 	free(j->root);
 	free(j);
@@ -267,8 +271,9 @@ disk_timer_cb(evutil_socket_t fd, short what, void *arg)
 		track_reconcile(ex->track);
 		ex->last_reconcile_ns = now_mono_ns();
 	}
+	int64_t at = statedoc_now_ms();
 	if (tracked_measure(ex, &r))
-		evaluate(ex, &r, false);
+		evaluate(ex, &r, false, at);
 	else
 		start_scan(ex);
 	keep_tracking(ex);
@@ -285,8 +290,9 @@ quick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (ex->track_ev)
 		event_add(ex->track_ev, NULL); /* batching over: listen again */
+	int64_t at = statedoc_now_ms();
 	if (any_running(ex) && tracked_measure(ex, &r))
-		evaluate(ex, &r, true);
+		evaluate(ex, &r, true, at);
 	keep_tracking(ex);
 }
 

@@ -422,6 +422,14 @@ main(int argc, char **argv)
 	state_init(&ex); /* the first state.json, before SUBSCRIBE */
 	session_start(&ex);
 	event_base_dispatch(ex.base);
+	/* The worker first: a running cleanup or scan still removes and reads
+	 * in the sandbox (worker_free waits for it; its done callback may still
+	 * add an update to the document). "exited" goes to disk only once the
+	 * executor no longer touches the sandbox: a reader may then remove it.
+	 * disk_free() (executor_free) finds no worker; the report it frees is
+	 * still there for the last document. */
+	worker_free(ex.worker);
+	ex.worker = NULL;
 	state_final(&ex); /* "exited", with the exit code */
 
 	int code = ex.exit_code;

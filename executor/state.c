@@ -34,31 +34,33 @@
 #define WRITE_GAP_NS      (1 * NSEC_PER_SEC)  /* at most one write per second */
 #define REFRESH_SECS      10                  /* RSS, cpu time, cgroup usage */
 #define SAMPLE_MAX_AGE_NS (60 * NSEC_PER_SEC) /* a history sample at least this often */
-#define LOGGED_ERRNOS     16
 
 struct state_writer {
-	char *dir; /* <sandbox>/.spex */
+	char *dir;         /* <sandbox>/.spex, for messages */
+	int dirfd;         /* .spex/, opened without following a symlink; -1: not open */
+	bool refused;      /* .spex is a symlink or no directory: nothing is written */
+	bool refused_said; /* ... and that was logged */
 	uint64_t seq;
 	int64_t started_ms;
 	bool identity; /* start ticks and boot id known: state.json may be written */
 	unsigned long long start_ticks;
 	char boot_id[64];
+	bool have_pid_ns; /* the pid namespace's inode could be read */
+	uint64_t pid_ns;
 	long clk_tck, page_size;
 	int64_t last_write_ns; /* monotonic; 0 = never */
 	struct event *write_timer, *refresh_timer;
 	uint64_t write_errors;
-	bool failing;              /* the last write failed */
-	int logged[LOGGED_ERRNOS]; /* errnos logged since the last good write */
-	size_t n_logged;
-	enum session_state seen;  /* ex->state at the last look */
-	uint64_t subscribes;      /* SUBSCRIBED events */
-	int64_t subscribed_at_ms; /* the last one */
-	int64_t disconnected_ms;  /* start of the current disconnection, 0 if connected */
-	int64_t disk_at_ms;       /* when the last report sent was measured, 0 = none */
-	struct linelog hist;      /* disk-history.jsonl */
-	bool sampled;             /* a history sample was appended */
-	uint64_t sample_bytes;    /* its total, without .spex/ */
-	int64_t sample_ns;        /* monotonic */
+	struct statefile_health health; /* which failures were logged, per file */
+	enum session_state seen;        /* ex->state at the last look */
+	uint64_t subscribes;            /* SUBSCRIBED events */
+	int64_t subscribed_at_ms;       /* the last one */
+	int64_t disconnected_ms;        /* start of the current disconnection, 0 if connected */
+	int64_t disk_at_ms;             /* when the last report's measurement started, 0 = none */
+	struct linelog hist;            /* disk-history.jsonl */
+	bool sampled;                   /* a history sample was appended */
+	uint64_t sample_bytes;          /* its total, without .spex/ */
+	int64_t sample_ns;              /* monotonic */
 	bool exited;
 };
 
@@ -125,6 +127,18 @@ read_identity(struct state_writer *sw)
 	sw->start_ticks = pt.start_ticks;
 	snprintf(sw->boot_id, sizeof(sw->boot_id), "%s", buf);
 	return true;
+}
+
+/* The pid namespace we run in (the inode of /proc/self/ns/pid): our pid
+ * means something only to a reader in the same one (under the Mesos
+ * namespaces/pid isolator it is not the host's). */
+static void
+read_pid_ns(struct state_writer *sw)
+{
+	struct stat st;
+
+	sw->have_pid_ns = stat("/proc/self/ns/pid", &st) == 0;
+	sw->pid_ns = sw->have_pid_ns ? (uint64_t)st.st_ino : 0;
 }
 
 /* ---- the document ------------------------------------------------------------ */
@@ -339,6 +353,10 @@ executor_json(const struct executor *ex, const struct state_writer *sw)
 	json_add_i64(o, "pid", getpid());
 	json_add_u64(o, "start_ticks", sw->start_ticks);
 	cJSON_AddStringToObject(o, "boot_id", sw->boot_id);
+	if (sw->have_pid_ns)
+		json_add_u64(o, "pid_ns", sw->pid_ns);
+	else
+		cJSON_AddNullToObject(o, "pid_ns");
 	cJSON_AddStringToObject(o, "version", SPEX_VERSION);
 	json_add_time(o, "started_at", sw->started_ms);
 	cJSON_AddStringToObject(o, "state", sw->exited ? "exited" : "running");
@@ -407,45 +425,98 @@ document(struct executor *ex)
 
 /* ---- writing --------------------------------------------------------------- */
 
-/* A write failed: count it, log it once per errno until a write succeeds. */
+static const char *const file_names[STATEFILE_NFILES] = {
+    [STATEFILE_STATE] = STATE_NAME,
+    [STATEFILE_HISTORY] = HISTORY_NAME,
+};
+
+/* A write of file failed: count it; log it once per errno until that file
+ * is written again (the other file's successes do not count). */
 static void
-note_failure(struct state_writer *sw, const struct spx_error *err)
+note_failure(struct state_writer *sw, enum statefile_id file, const struct spx_error *err)
 {
 	sw->write_errors++;
-	sw->failing = true;
-	for (size_t i = 0; i < sw->n_logged; i++)
-		if (sw->logged[i] == err->errnum)
-			return;
-	if (sw->n_logged < LOGGED_ERRNOS)
-		sw->logged[sw->n_logged++] = err->errnum;
-	log_warn("state_write", "error=%s errors=%" PRIu64 " action=keep_last_good",
-	         LOGQ(spx_error_msg(err)), sw->write_errors);
+	if (statefile_health_note(&sw->health, file, err->errnum ? err->errnum : EIO) ==
+	    STATEFILE_SAY_ERROR)
+		log_warn("state_write", "error=%s file=%s errors=%" PRIu64 " action=keep_last_good",
+		         LOGQ(spx_error_msg(err)), file_names[file], sw->write_errors);
 }
 
-/* A write succeeded: after failures, say so once and log errors anew. */
+/* A write of file succeeded: after failures of it, say so once. */
 static void
-note_success(struct state_writer *sw)
+note_success(struct state_writer *sw, enum statefile_id file)
 {
-	if (!sw->failing)
-		return;
-	sw->failing = false;
-	sw->n_logged = 0;
-	log_info("state_write", "recovered=1 errors=%" PRIu64, sw->write_errors);
+	if (statefile_health_note(&sw->health, file, 0) == STATEFILE_SAY_RECOVERED)
+		log_info("state_write", "recovered=1 file=%s errors=%" PRIu64, file_names[file],
+		         sw->write_errors);
 }
 
-/* (Re)create .spex/, mode 0755; -1 with *err naming it. */
+/*
+ * The fd of .spex/: created (0755) in the sandbox and opened with
+ * O_DIRECTORY | O_NOFOLLOW once, then kept; opened anew when it was
+ * removed meanwhile. Every file operation is relative to it, so nothing is
+ * ever written through a symlink a task put at .spex (the executor may
+ * run as root in a sandbox the task can write). Returns the fd, or -1:
+ * with *err set for a failure to count, or with sw->refused (and *err
+ * untouched) when .spex is a symlink or not a directory: then nothing is
+ * written, which is logged once.
+ */
 static int
-ensure_dir(const struct state_writer *sw, struct spx_error *err)
+state_dirfd(struct executor *ex, struct spx_error *err)
 {
-	if (mkdir(sw->dir, 0755) < 0 && errno != EEXIST)
+	struct state_writer *sw = ex->statew;
+	struct stat st;
+
+	if (sw->dirfd >= 0) {
+		if (fstat(sw->dirfd, &st) == 0 && st.st_nlink > 0)
+			return sw->dirfd;
+		close(sw->dirfd); /* removed: make it anew */
+		sw->dirfd = -1;
+	}
+	sw->refused = false;
+	_cleanup_close_ int sbfd = open(ex->cfg->sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sbfd < 0)
+		return spx_error_set(err, errno, "open %s", ex->cfg->sandbox);
+	if (mkdirat(sbfd, STATE_DIR, 0755) < 0 && errno != EEXIST)
 		return spx_error_set(err, errno, "mkdir %s", sw->dir);
-	return 0;
+	int fd = openat(sbfd, STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+		sw->refused = true;
+		if (!sw->refused_said)
+			log_warn("state", "error=%s action=no_state_file",
+			         LOGQ(STATE_DIR " is a symlink or not a directory"));
+		sw->refused_said = true;
+		return -1;
+	}
+	if (fd < 0)
+		return spx_error_set(err, errno, "open %s", sw->dir);
+	sw->dirfd = fd;
+	return fd;
 }
 
-/* Build the document and replace state.json; failures are noted, never
- * returned: nothing else depends on the file. */
+/* Opening .spex/ (dirfd < 0) or writing file in it failed: count it
+ * (unless .spex was refused: nothing was tried) and, when the directory is
+ * gone, forget its fd so that the next write makes it anew. */
 static void
-write_now(struct executor *ex)
+write_failed(struct state_writer *sw, int dirfd, enum statefile_id file, struct spx_error *err)
+{
+	if (dirfd < 0 && sw->refused)
+		return;
+	if (dirfd >= 0) {
+		spx_error_wrap(err, "%s", sw->dir); /* the file's error names only it */
+		if (err->errnum == ENOENT) {
+			close(sw->dirfd);
+			sw->dirfd = -1;
+		}
+	}
+	note_failure(sw, file, err);
+}
+
+/* Build the document and replace state.json; durable (fsync'ed) only when
+ * asked (the last one). Failures are noted, never returned: nothing else
+ * depends on the file. */
+static void
+write_now(struct executor *ex, bool durable)
 {
 	struct state_writer *sw = ex->statew;
 	struct spx_error err = {0};
@@ -455,11 +526,11 @@ write_now(struct executor *ex)
 	sw->seq++;
 	sw->last_write_ns = now_mono_ns();
 	_cleanup_free_ char *text = document(ex);
-	if (ensure_dir(sw, &err) < 0 ||
-	    statefile_write(sw->dir, STATE_NAME, text, strlen(text), &err) < 0)
-		note_failure(sw, &err);
+	int dirfd = state_dirfd(ex, &err);
+	if (dirfd < 0 || statefile_write(dirfd, STATE_NAME, text, strlen(text), durable, &err) < 0)
+		write_failed(sw, dirfd, STATEFILE_STATE, &err);
 	else
-		note_success(sw);
+		note_success(sw, STATEFILE_STATE);
 	spx_error_clear(&err);
 }
 
@@ -469,7 +540,7 @@ write_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	write_now(arg);
+	write_now(arg, false);
 }
 
 /* Every REFRESH_SECS: RSS, cpu time and cgroup usage move by themselves. */
@@ -523,6 +594,7 @@ state_init(struct executor *ex)
 
 	ex->statew = sw;
 	sw->dir = xasprintf("%s/%s", ex->cfg->sandbox, STATE_DIR);
+	sw->dirfd = -1;
 	sw->started_ms = statedoc_now_ms();
 	sw->disconnected_ms = sw->started_ms; /* not subscribed yet */
 	sw->seen = ex->state;
@@ -532,17 +604,18 @@ state_init(struct executor *ex)
 		sw->clk_tck = 100;
 	if (sw->page_size <= 0)
 		sw->page_size = 4096;
-	linelog_init(&sw->hist, sw->dir, HISTORY_NAME, HISTORY_MAX_LINES, HISTORY_KEEP);
+	linelog_init(&sw->hist, HISTORY_NAME, HISTORY_MAX_LINES, HISTORY_KEEP);
 	sw->write_timer = evtimer_new(ex->base, write_timer_cb, ex);
 	sw->refresh_timer = event_new(ex->base, -1, EV_PERSIST, refresh_timer_cb, ex);
 	evtimer_add(sw->refresh_timer, &tv);
 	sw->identity = read_identity(sw);
+	read_pid_ns(sw);
 	if (!sw->identity)
 		log_warn("state", "error=\"cannot read /proc/self/stat or the boot id\" "
 		                  "action=no_state_file");
-	write_now(ex);
+	write_now(ex, false);
 	log_info("state", "path=%s/%s written=%d", LOGQ(sw->dir), STATE_NAME,
-	         sw->identity && !sw->failing);
+	         sw->identity && !sw->refused && !sw->health.file[STATEFILE_STATE].failing);
 }
 
 void
@@ -556,7 +629,7 @@ state_final(struct executor *ex)
 	sw->exited = true;
 	evtimer_del(sw->write_timer);
 	evtimer_del(sw->refresh_timer);
-	write_now(ex);
+	write_now(ex, true); /* the one write that waits for the disk */
 }
 
 void
@@ -571,6 +644,8 @@ state_free(struct executor *ex)
 	if (sw->refresh_timer)
 		event_free(sw->refresh_timer);
 	linelog_free(&sw->hist);
+	if (sw->dirfd >= 0)
+		close(sw->dirfd);
 	free(sw->dir);
 	free(sw);
 	ex->statew = NULL;
@@ -638,22 +713,22 @@ state_task_free(struct task *t)
 /* ---- disk ------------------------------------------------------------------- */
 
 void
-state_disk_report(struct executor *ex)
+state_disk_report(struct executor *ex, int64_t measured_ms)
 {
 	if (!ex->statew)
 		return;
-	ex->statew->disk_at_ms = statedoc_now_ms();
+	ex->statew->disk_at_ms = measured_ms > 0 ? measured_ms : statedoc_now_ms();
 	state_mark_dirty(ex);
 }
 
-/* One disk-history.jsonl line for r (integers exact). */
+/* One disk-history.jsonl line for r, measured at at_ms (integers exact). */
 static void
-sample_line(const struct scan_result *r, char *buf, size_t n)
+sample_line(const struct scan_result *r, int64_t at_ms, char *buf, size_t n)
 {
 	char at[STATEDOC_TIME_MAX];
 	size_t off =
 	    (size_t)snprintf(buf, n, "{\"at\":\"%s\",\"bytes\":%" PRIu64 ",\"categories\":{",
-	                     rfc3339_ms(statedoc_now_ms(), at, sizeof(at)), r->total_bytes);
+	                     rfc3339_ms(at_ms, at, sizeof(at)), r->total_bytes);
 	for (int c = 0; c < CAT_COUNT && off < n; c++)
 		off += (size_t)snprintf(buf + off, n - off, "%s\"%s\":%" PRIu64, c ? "," : "",
 		                        disk_cat_name(c), r->bytes[c]);
@@ -662,7 +737,7 @@ sample_line(const struct scan_result *r, char *buf, size_t n)
 }
 
 void
-state_disk_sample(struct executor *ex, const struct scan_result *r)
+state_disk_sample(struct executor *ex, const struct scan_result *r, int64_t measured_ms)
 {
 	struct state_writer *sw = ex->statew;
 	struct spx_error err = {0};
@@ -677,12 +752,14 @@ state_disk_sample(struct executor *ex, const struct scan_result *r)
 	int64_t now = now_mono_ns();
 	if (sw->sampled && basis == sw->sample_bytes && now - sw->sample_ns < SAMPLE_MAX_AGE_NS)
 		return;
-	sample_line(r, line, sizeof(line));
-	if (ensure_dir(sw, &err) < 0 || linelog_append(&sw->hist, line, &err) < 0) {
-		note_failure(sw, &err);
+	sample_line(r, measured_ms > 0 ? measured_ms : statedoc_now_ms(), line, sizeof(line));
+	int dirfd = state_dirfd(ex, &err);
+	if (dirfd < 0 || linelog_append(&sw->hist, dirfd, line, &err) < 0) {
+		write_failed(sw, dirfd, STATEFILE_HISTORY, &err);
 		spx_error_clear(&err);
 		return; /* tried again at the next measurement */
 	}
+	note_success(sw, STATEFILE_HISTORY);
 	sw->sampled = true;
 	sw->sample_bytes = basis;
 	sw->sample_ns = now;

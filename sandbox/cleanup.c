@@ -1,5 +1,6 @@
 #include "cleanup.h"
 #include "classify.h"
+#include "scan.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -144,15 +145,18 @@ remove_one(struct clean *c, int dirfd, const char *name, const struct stat *st, 
 }
 
 int
-cleanup_probe(void *arg, const char *name, const char *rel)
+cleanup_is_spark_temp(const char *name)
 {
-	int rootfd = *(int *)arg;
-	char path[512];
-	struct stat st;
-	snprintf(path, sizeof(path), "%s/%s", name, rel);
-	/* Only the last component may not be a symlink; an intermediate one
-	 * would be followed, but this only reads a mode, never writes. */
-	return fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	static const char shape[] = "spark-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		char c = name[i]; /* a shorter name fails at its '\0' */
+		bool ok = shape[i] != 'x' ? c == shape[i]
+		                          : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+		if (!ok)
+			return 0;
+	}
+	return name[sizeof(shape) - 1] == '\0';
 }
 
 int
@@ -187,8 +191,10 @@ sandbox_cleanup_spark(const char *root, bool keep_shuffle, struct cleanup_result
 		    !S_ISDIR(st.st_mode))
 			continue;
 		enum disk_cat cat =
-		    classify_entry(&rctx, de->d_name, 1, cleanup_probe, &rootfd, &child);
-		if (cat != CAT_SPARK_TEMP && cat != CAT_BLOCKS)
+		    classify_entry(&rctx, de->d_name, 1, scan_probe_contains, &rootfd, &child);
+		/* spark_temp counts every spark-*; only Spark's own temp dirs go. */
+		if (cat != CAT_BLOCKS &&
+		    !(cat == CAT_SPARK_TEMP && cleanup_is_spark_temp(de->d_name)))
 			continue;
 		int sub =
 		    openat(rootfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

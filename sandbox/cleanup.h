@@ -2,9 +2,11 @@
  * Removing what Spark leaves in a sandbox once the executor JVM is gone
  * (SPARK-24340 / SPARK-30069: on Mesos nobody else does): the top-level
  * block-manager directories (blockmgr-*) and Spark's temp directories
- * (spark-<uuid>/), but never the extracted distribution, the logs or
- * anything else. With keep_shuffle the shuffle files stay (an external
- * shuffle service serves them). Never follows a symlink, never leaves the
+ * (spark-<uuid>/: "spark-" and exactly a UUID, cleanup_is_spark_temp()),
+ * but never the extracted distribution, the logs or anything else: other
+ * spark-* directories (spark-warehouse/, spark-events/) are the user's
+ * data, although the disk report counts them as spark_temp. With keep_shuffle the shuffle files
+ * stay (an external shuffle service serves them). Never follows a symlink, never leaves the
  * sandbox: every step is openat/unlinkat relative to a directory fd opened
  * with O_NOFOLLOW.
  */
@@ -51,8 +53,9 @@ struct cleanup_opts {
 int cleanup_remove_at(int dirfd, const char *name, const struct cleanup_opts *opts,
                       struct cleanup_result *ret);
 
-/* A classify_probe_fn over a directory: arg points to an int, the fd of
- * the directory holding the entry name. */
-int cleanup_probe(void *arg, const char *name, const char *rel);
+/* 1 when name is one of Spark's temp directory names, "spark-" followed
+ * by exactly a UUID in 8-4-4-4-12 lowercase hex digits (Utils.createTempDir),
+ * else 0. Pure. Only such a spark_temp directory may be removed. */
+int cleanup_is_spark_temp(const char *name);
 
 #endif /* SANDBOX_CLEANUP_H */

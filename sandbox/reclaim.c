@@ -3,6 +3,7 @@
  */
 #include "reclaim.h"
 #include "classify.h"
+#include "scan.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -62,7 +63,9 @@ log_gain(uint64_t alloc, uint64_t new_size, uint64_t blksize)
 	return alloc > need ? alloc - need : 0;
 }
 
-/* The directory kind of the top-level directory name, or -1. */
+/* The directory kind of the top-level directory name, or -1. The dist
+ * probe never follows a symlink (scan_probe_contains: a `bin` symlink to
+ * a distribution elsewhere does not make the user's directory one). */
 static int
 dir_kind(int sandboxfd, const char *name)
 {
@@ -70,11 +73,12 @@ dir_kind(int sandboxfd, const char *name)
 	int fd = sandboxfd;
 
 	classify_root(&root);
-	switch (classify_entry(&root, name, 1, cleanup_probe, &fd, &child)) {
+	switch (classify_entry(&root, name, 1, scan_probe_contains, &fd, &child)) {
 	case CAT_BLOCKS:
 		return RECLAIM_BLOCKMGR;
 	case CAT_SPARK_TEMP:
-		return RECLAIM_SPARK_TEMP;
+		/* spark-warehouse/, spark-events/: the user's, not Spark's temp. */
+		return cleanup_is_spark_temp(name) ? RECLAIM_SPARK_TEMP : -1;
 	case CAT_DIST:
 		return RECLAIM_DIST;
 	default:

@@ -3,11 +3,15 @@
  * carried out item by item:
  *
  *  - blockmgr:   top-level block-manager directories (blockmgr-*);
- *  - spark_temp: Spark's top-level temp directories (spark-<uuid>/, with
- *                the block managers inside them);
+ *  - spark_temp: Spark's top-level temp directories (spark-<uuid>/: exactly
+ *                "spark-" and a UUID, cleanup_is_spark_temp(); with the
+ *                block managers inside them). Other spark-* directories,
+ *                which `du` counts as spark_temp too (spark-warehouse/,
+ *                spark-events/), are the user's and stay;
  *  - dist:       the extracted Spark distribution (top-level directories of
  *                the dist category: spark-*-bin-*, or holding
- *                bin/spark-class; fetched archives and jars stay);
+ *                bin/spark-class reached without following a symlink;
+ *                fetched archives and jars stay);
  *  - log:        the head of a capped stdout/stderr: a file larger than the
  *                tail to keep (plus RECLAIM_LOG_SLACK) is rewritten in place
  *                to a one-line marker followed by its last `log_tail` bytes.

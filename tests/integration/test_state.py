@@ -2,10 +2,12 @@
 the real executor, validated against docs/schemas/spex.state-1.schema.json.
 The full-sandbox case is in test_faults.py."""
 
+import calendar
 import json
 import os
 import signal
 import stat
+import subprocess
 import time
 
 import jsonschema
@@ -122,6 +124,9 @@ def test_state_follows_executor_and_task(agent, sandbox, start_executor):
     assert e["pid"] == ex.pid
     assert e["start_ticks"] == proc_start_ticks(ex.pid)
     assert e["boot_id"] == boot_id()
+    # the pid namespace: the test's own here (no pid isolator)
+    assert e["pid_ns"] == os.stat("/proc/self/ns/pid").st_ino
+    assert e["pid_ns"] == os.stat("/proc/%d/ns/pid" % ex.pid).st_ino
     assert e["state"] == "running" and e["exit_code"] is None
     assert e["framework_id"] == agent.framework_id
     assert e["executor_id"] == agent.executor_id
@@ -347,4 +352,119 @@ def test_state_writes_cause_no_report_loop_in_empty_sandbox(agent, tmp_path, sta
     print("reports in an empty sandbox: %r" % reports)
     assert 1 <= len(reports) <= 3, reports
     assert len(read_history(sandbox)) <= 3
+    assert_exits_zero(ex)
+
+
+def test_state_never_written_through_a_spex_symlink(agent, sandbox, start_executor, tmp_path):
+    """Whoever can write the sandbox (the task) made .spex a symlink to
+    another directory: the executor, maybe root, writes nothing through it
+    (no state.json, no temp file, no history; the target stays as it was),
+    says so once in its log, and runs its tasks as usual."""
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "keep").write_text("precious\n")
+    os.symlink(str(target), os.path.join(sandbox, ".spex"))
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_DISK_INTERVAL": "200ms"})
+    subscribe(agent, ex)
+    agent.launch(command_task("t1", "head -c 1048576 /dev/urandom > a.bin; sleep 1.5; "
+                              "rm a.bin; sleep 0.5"))
+    assert agent.wait_terminal("t1", T(10)).state == mesos_pb2.TASK_FINISHED
+    assert_exits_zero(ex)
+    assert sorted(os.listdir(str(target))) == ["keep"]
+    assert (target / "keep").read_text() == "precious\n"
+    assert os.path.islink(os.path.join(sandbox, ".spex"))
+    said = [line for line in ex.log().splitlines() if "symlink or not a directory" in line]
+    assert len(said) == 1, said
+    assert "event=state_write" not in ex.log()
+
+
+# unlinkat() that waits, for the entry named spex-slow-unlink only, until
+# the file named by $UNLINK_GATE_FILE exists: a cleanup that is still
+# running when the executor's loop ends.
+SLOW_UNLINK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int
+unlinkat(int dirfd, const char *name, int flags)
+{
+	int (*real)(int, const char *, int) =
+	    (int (*)(int, const char *, int))dlsym(RTLD_NEXT, "unlinkat");
+	const char *gate = getenv("UNLINK_GATE_FILE");
+	if (gate && strcmp(name, "spex-slow-unlink") == 0)
+		while (access(gate, F_OK) != 0)
+			usleep(10000);
+	return real(dirfd, name, flags);
+}
+"""
+
+
+def test_state_exited_only_after_the_cleanup_ended(agent, sandbox, start_executor, tmp_path):
+    """The end-of-task cleanup outlasts the 10 s the terminal update waits
+    for it: the update goes, is acknowledged, and the loop ends while the
+    cleanup still removes files. "exited" (after which a reader such as
+    spex gc may remove the sandbox) is written only once the cleanup is
+    over; until then state.json says "running"."""
+    src = tmp_path / "slow_unlink.c"
+    src.write_text(SLOW_UNLINK_C)
+    shim = str(tmp_path / "slow_unlink.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, str(src), "-ldl"], check=True)
+    gate = str(tmp_path / "release")
+    env = {"LD_PRELOAD": shim, "UNLINK_GATE_FILE": gate}
+    if harness.ASAN:  # the shim comes before the ASan runtime
+        env["ASAN_OPTIONS"] = harness.ASAN_ENV["ASAN_OPTIONS"] + ":verify_asan_link_order=0"
+    ex = start_executor(agent, sandbox, env_overrides=env)
+    subscribe(agent, ex)
+    agent.launch(command_task("t1", "mkdir blockmgr-1 && echo x > blockmgr-1/spex-slow-unlink"))
+    assert agent.wait_terminal("t1", T(20)).state == mesos_pb2.TASK_FINISHED
+    wait_for(lambda: "event=exit " in ex.log(), T(5), "the loop's end")
+    time.sleep(0.5)
+    doc = load_state(sandbox)
+    assert ex.alive(), "exited before the cleanup ended"
+    assert doc["executor"]["state"] == "running", "exited while the cleanup still runs"
+    assert os.path.exists(os.path.join(sandbox, "blockmgr-1", "spex-slow-unlink"))
+    open(gate, "w").close()
+    assert_exits_zero(ex)
+    doc = load_state(sandbox)
+    assert doc["executor"]["state"] == "exited" and doc["executor"]["exit_code"] == 0
+    assert not os.path.exists(os.path.join(sandbox, "blockmgr-1"))
+    assert task_state(doc, "t1") == "TASK_FINISHED"
+
+
+def ms_of(rfc3339):
+    """Milliseconds since the epoch of a state.json time."""
+    t = time.strptime(rfc3339[:19], "%Y-%m-%dT%H:%M:%S")
+    return (calendar.timegm(t) * 1000) + int(rfc3339[20:23])
+
+
+def test_state_disk_at_is_when_the_scan_measured(agent, sandbox, start_executor):
+    """disk_at is when the report's measurement was taken (the scan's
+    start), not when the report was sent after the scan: with a sandbox
+    that takes a while to scan, disk_at + scan_ms is no later than the
+    update that carried the report."""
+    many = os.path.join(sandbox, "many")
+    for d in range(20):
+        os.makedirs(os.path.join(many, str(d)))
+        for f in range(1000):
+            open(os.path.join(many, str(d), str(f)), "w").close()
+    ex = start_executor(agent, sandbox, env_overrides={"SPEX_DISK_INTERVAL": "200ms",
+                                                       "SPEX_DISK_TRACK": "off"})
+    subscribe(agent, ex)
+    agent.launch(waiting_task("t1"))
+    doc = wait_state(sandbox, lambda d: d["disk"] is not None and any(
+        h["message"] and h["message"].startswith("disk ")
+        for h in task_of(d, "t1")["history"]), T(15), "a disk report")
+    sent = [h for h in task_of(doc, "t1")["history"]
+            if h["message"] and h["message"].startswith("disk ")][-1]
+    scan_ms = doc["disk"]["scan_ms"]
+    print("disk_at %s, scan %.1f ms, sent %s" % (doc["disk_at"], scan_ms, sent["at"]))
+    assert scan_ms >= 2, "the scan was too fast to tell the times apart"
+    assert ms_of(doc["disk_at"]) + int(scan_ms) <= ms_of(sent["at"]) + 1
+    samples = read_history(sandbox)
+    assert samples and ms_of(samples[-1]["at"]) <= ms_of(doc["disk_at"]) + int(scan_ms)
+    touch(sandbox, "go")
+    agent.wait_terminal("t1", T(10))
     assert_exits_zero(ex)

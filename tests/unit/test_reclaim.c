@@ -320,6 +320,54 @@ TEST(remove_at_dry_run_and_symlinks)
 	rm_tree();
 }
 
+/* Top-level spark-* directories other than spark-<uuid> are the user's
+ * (Spark SQL's spark-warehouse/, the event log's spark-events/), and a
+ * directory whose bin is a symlink to a distribution elsewhere is no
+ * distribution: gc plans none of them, and nothing below them goes. */
+TEST(user_spark_dirs_and_a_bin_symlink_are_not_planned)
+{
+	struct reclaim_opts o = {.log_tail = 64 * KIB};
+	struct reclaim_plan p;
+	struct spx_error err = {0};
+	char target[512], link[512];
+
+	CHECK_EQ_INT(tree(), 0);
+	mkdirs("sb/spark-warehouse/db.db/t");
+	file("sb/spark-warehouse/db.db/t/part-00000.parquet", 8 * KIB);
+	mkdirs("sb/spark-events");
+	file("sb/spark-events/app-20261124-0001", 8 * KIB);
+	mkdirs("sb/spark-1234");
+	file("sb/spark-1234/keep", 4 * KIB);
+	mkdirs("outside/bin");
+	file("outside/bin/spark-class", 4 * KIB);
+	mkdirs("sb/mytool");
+	file("sb/mytool/data", 4 * KIB);
+	path_of("outside/bin", target, sizeof(target));
+	path_of("sb/mytool/bin", link, sizeof(link));
+	CHECK_EQ_INT(symlink(target, link), 0);
+	int fd = open_sb();
+	CHECK_EQ_INT(reclaim_plan(fd, &o, &p, &err), 0);
+	CHECK(item(&p, "spark-warehouse") == NULL);
+	CHECK(item(&p, "spark-events") == NULL);
+	CHECK(item(&p, "spark-1234") == NULL);
+	CHECK(item(&p, "mytool") == NULL);
+	CHECK(item(&p, "spark-1b2c3d4e-0000-4000-8000-000000000000") != NULL);
+	CHECK_EQ_INT(p.n, 5); /* as in plan_lists_the_leftovers */
+	for (size_t i = 0; i < p.n; i++) {
+		struct cleanup_result r = {0};
+		CHECK_EQ_INT(reclaim_apply(fd, &p.items[i], &o, &r), 0);
+	}
+	CHECK(!exists("sb/spark-1b2c3d4e-0000-4000-8000-000000000000"));
+	CHECK(exists("sb/spark-warehouse/db.db/t/part-00000.parquet"));
+	CHECK(exists("sb/spark-events/app-20261124-0001"));
+	CHECK(exists("sb/spark-1234/keep"));
+	CHECK(exists("sb/mytool/data") && exists("sb/mytool/bin"));
+	CHECK(exists("outside/bin/spark-class"));
+	reclaim_plan_free(&p);
+	close(fd);
+	rm_tree();
+}
+
 int
 main(void)
 {
@@ -328,5 +376,6 @@ main(void)
 	RUN(apply_refuses_a_swapped_entry);
 	RUN(hard_linked_log_is_left_alone);
 	RUN(remove_at_dry_run_and_symlinks);
+	RUN(user_spark_dirs_and_a_bin_symlink_are_not_planned);
 	return harness_done();
 }

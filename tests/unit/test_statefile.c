@@ -1,5 +1,6 @@
-/* The state file's pure parts: atomic writes, the bounded history file,
- * /proc parsing, times, REASON names, exact integers, the task history. */
+/* The state file's pure parts: atomic writes (durable or not), the bounded
+ * history file, which failures are logged, /proc parsing, times, REASON
+ * names, exact integers, the task history. */
 #include "harness.h"
 #include "mesos.pb-c.h"
 #include "proctree.h"
@@ -15,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static char *
@@ -59,6 +61,49 @@ exists(const char *dir, const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* The directory d, opened as the executor opens .spex/. */
+static int
+open_dir(const char *d)
+{
+	return open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * fsync(), interposed for the code under test (statefile.o is linked into
+ * this program, so its calls land here): the tests see what is synced, in
+ * which order, and can make it fail. The real work is the system call.
+ */
+static int fsync_calls;
+static char fsync_order[16];     /* 'f' a file, 'd' a directory, in call order */
+static int fsync_dir_saw_tmp;    /* a directory was synced while state.json.tmp existed */
+static int fsync_fail_errno;     /* non-zero: fail with it */
+static int fsync_fail_dirs_only; /* ... only for directories */
+
+int
+fsync(int fd)
+{
+	struct stat st;
+	int is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+
+	if ((size_t)fsync_calls < sizeof(fsync_order) - 1)
+		fsync_order[fsync_calls] = is_dir ? 'd' : 'f';
+	fsync_calls++;
+	if (is_dir && faccessat(fd, "state.json.tmp", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		fsync_dir_saw_tmp = 1;
+	if (fsync_fail_errno && (is_dir || !fsync_fail_dirs_only)) {
+		errno = fsync_fail_errno;
+		return -1;
+	}
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static void
+fsync_reset(void)
+{
+	fsync_calls = fsync_dir_saw_tmp = fsync_fail_errno = fsync_fail_dirs_only = 0;
+	memset(fsync_order, 0, sizeof(fsync_order));
+}
+
 static size_t
 count_lines(const char *s)
 {
@@ -75,8 +120,9 @@ TEST(write_replaces_atomically)
 	_cleanup_free_ char *d = mktemp_dir();
 	struct spx_error err = {0};
 	CHECK(d != NULL);
-	CHECK_EQ_INT(statefile_write(d, "state.json", "one\n", 4, &err), 0);
-	CHECK_EQ_INT(statefile_write(d, "state.json", "two!\n", 5, &err), 0);
+	_cleanup_close_ int dfd = open_dir(d);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "one\n", 4, false, &err), 0);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "two!\n", 5, false, &err), 0);
 	_cleanup_free_ char *s = slurp(d, "state.json");
 	CHECK_EQ_STR(s, "two!\n");
 	CHECK(!exists(d, "state.json.tmp"));
@@ -90,24 +136,97 @@ TEST(write_keeps_old_file_when_temp_cannot_be_created)
 {
 	_cleanup_free_ char *d = mktemp_dir();
 	struct spx_error err = {0};
-	CHECK_EQ_INT(statefile_write(d, "state.json", "good\n", 5, &err), 0);
+	_cleanup_close_ int dfd = open_dir(d);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "good\n", 5, false, &err), 0);
 	/* The temp's name is taken by a directory (works as root too, unlike
 	 * a read-only directory). */
 	_cleanup_free_ char *tmp = xasprintf("%s/state.json.tmp", d);
 	CHECK(mkdir(tmp, 0755) == 0);
-	CHECK_EQ_INT(statefile_write(d, "state.json", "bad\n", 4, &err), -1);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "bad\n", 4, false, &err), -1);
 	CHECK_EQ_INT(err.errnum, EISDIR);
 	CHECK(strstr(spx_error_msg(&err), "state.json.tmp") != NULL);
 	CHECK(strstr(spx_error_msg(&err), "Is a directory") != NULL);
 	spx_error_clear(&err);
 	_cleanup_free_ char *s = slurp(d, "state.json");
 	CHECK_EQ_STR(s, "good\n");
-	/* A directory that does not exist: ENOENT, named. */
-	_cleanup_free_ char *nodir = xasprintf("%s/missing", d);
-	CHECK_EQ_INT(statefile_write(nodir, "state.json", "x", 1, &err), -1);
-	CHECK_EQ_INT(err.errnum, ENOENT);
-	CHECK(strstr(spx_error_msg(&err), "missing/state.json.tmp") != NULL);
+	rm_rf(d);
+}
+
+/* What a crashed writer (or a task) left by the temp file's name is
+ * removed, never opened: a FIFO would block the event loop, a hard link
+ * would be written through. */
+TEST(write_never_opens_what_is_at_the_temp_name)
+{
+	_cleanup_free_ char *d = mktemp_dir();
+	struct spx_error err = {0};
+	_cleanup_close_ int dfd = open_dir(d);
+	_cleanup_free_ char *tmp = xasprintf("%s/state.json.tmp", d);
+	_cleanup_free_ char *other = xasprintf("%s/other", d);
+
+	CHECK(mkfifo(tmp, 0644) == 0);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "one\n", 4, false, &err), 0);
+	CHECK(!exists(d, "state.json.tmp"));
+	int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0 && write(fd, "precious\n", 9) == 9);
+	close(fd);
+	CHECK(link(other, tmp) == 0);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "two\n", 4, false, &err), 0);
+	_cleanup_free_ char *o = slurp(d, "other");
+	CHECK_EQ_STR(o, "precious\n");
+	_cleanup_free_ char *s = slurp(d, "state.json");
+	CHECK_EQ_STR(s, "two\n");
+	rm_rf(d);
+}
+
+/* Routine writes never wait for the disk; a durable one syncs the file,
+ * renames it, then syncs the directory. */
+TEST(write_syncs_only_when_durable)
+{
+	_cleanup_free_ char *d = mktemp_dir();
+	struct spx_error err = {0};
+	_cleanup_close_ int dfd = open_dir(d);
+
+	fsync_reset();
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "routine\n", 8, false, &err), 0);
+	CHECK_EQ_INT(fsync_calls, 0);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "final\n", 6, true, &err), 0);
+	CHECK_EQ_INT(fsync_calls, 2);
+	CHECK_EQ_STR(fsync_order, "fd");
+	CHECK_EQ_INT(fsync_dir_saw_tmp, 0); /* the directory after the rename */
+	_cleanup_free_ char *s = slurp(d, "state.json");
+	CHECK_EQ_STR(s, "final\n");
+
+	/* The history, appended or rewritten, is never synced. */
+	struct linelog l;
+	fsync_reset();
+	linelog_init(&l, "h", 3, 2);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(linelog_append(&l, dfd, "x", &err), 0);
+	CHECK_EQ_INT(fsync_calls, 0);
+	linelog_free(&l);
+
+	/* A failed fsync of the file keeps the old file. */
+	fsync_reset();
+	fsync_fail_errno = EIO;
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "lost\n", 5, true, &err), -1);
+	CHECK_EQ_INT(err.errnum, EIO);
+	CHECK(strncmp(spx_error_msg(&err), "fsync state.json.tmp", 20) == 0);
 	spx_error_clear(&err);
+	_cleanup_free_ char *s2 = slurp(d, "state.json");
+	CHECK_EQ_STR(s2, "final\n");
+	CHECK(!exists(d, "state.json.tmp"));
+	/* A failed fsync of the directory: the new file is in place, but the
+	 * write is reported as failed (it may not survive a crash). */
+	fsync_reset();
+	fsync_fail_errno = EIO;
+	fsync_fail_dirs_only = 1;
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "new\n", 4, true, &err), -1);
+	CHECK_EQ_INT(err.errnum, EIO);
+	CHECK(strstr(spx_error_msg(&err), "fsync directory of state.json") != NULL);
+	spx_error_clear(&err);
+	_cleanup_free_ char *s3 = slurp(d, "state.json");
+	CHECK_EQ_STR(s3, "new\n");
+	fsync_reset();
 	rm_rf(d);
 }
 
@@ -133,9 +252,10 @@ TEST(write_keeps_old_file_when_write_fails)
 	_cleanup_free_ char *buf = xmalloc(big);
 	memset(buf, 'x', big);
 
-	CHECK_EQ_INT(statefile_write(d, "state.json", "good\n", 5, &err), 0);
+	_cleanup_close_ int dfd = open_dir(d);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "good\n", 5, false, &err), 0);
 	limit_fsize(4096, &old);
-	int r = statefile_write(d, "state.json", buf, big, &err);
+	int r = statefile_write(dfd, "state.json", buf, big, false, &err);
 	setrlimit(RLIMIT_FSIZE, &old);
 	CHECK_EQ_INT(r, -1);
 	CHECK_EQ_INT(err.errnum, EFBIG);
@@ -145,7 +265,7 @@ TEST(write_keeps_old_file_when_write_fails)
 	CHECK_EQ_STR(s, "good\n");
 	CHECK(!exists(d, "state.json.tmp"));
 	/* and the next write works again */
-	CHECK_EQ_INT(statefile_write(d, "state.json", buf, big, &err), 0);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", buf, big, false, &err), 0);
 	rm_rf(d);
 }
 
@@ -158,7 +278,8 @@ TEST(write_on_full_tmpfs_keeps_old_file_and_recovers)
 		rm_rf(d);
 		SKIP("cannot mount a tmpfs (%s)", strerror(e));
 	}
-	CHECK_EQ_INT(statefile_write(d, "state.json", "good\n", 5, &err), 0);
+	int dfd = open_dir(d);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "good\n", 5, false, &err), 0);
 	/* Fill the file system. */
 	_cleanup_free_ char *fill = xasprintf("%s/fill", d);
 	int fd = open(fill, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -167,16 +288,17 @@ TEST(write_on_full_tmpfs_keeps_old_file_and_recovers)
 	while (write(fd, page, sizeof(page)) > 0)
 		;
 	close(fd);
-	CHECK_EQ_INT(statefile_write(d, "state.json", page, sizeof(page), &err), -1);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", page, sizeof(page), false, &err), -1);
 	CHECK_EQ_INT(err.errnum, ENOSPC);
 	spx_error_clear(&err);
 	_cleanup_free_ char *s = slurp(d, "state.json");
 	CHECK_EQ_STR(s, "good\n");
 	CHECK(!exists(d, "state.json.tmp"));
 	unlink(fill);
-	CHECK_EQ_INT(statefile_write(d, "state.json", "again\n", 6, &err), 0);
+	CHECK_EQ_INT(statefile_write(dfd, "state.json", "again\n", 6, false, &err), 0);
 	_cleanup_free_ char *s2 = slurp(d, "state.json");
 	CHECK_EQ_STR(s2, "again\n");
+	close(dfd);
 	umount2(d, MNT_DETACH);
 	rm_rf(d);
 }
@@ -191,17 +313,18 @@ TEST(linelog_bounded_4096_to_3072)
 	char line[32];
 	int fails = 0;
 
-	linelog_init(&l, d, "h.jsonl", 4096, 3072);
+	_cleanup_close_ int dfd = open_dir(d);
+	linelog_init(&l, "h.jsonl", 4096, 3072);
 	for (int i = 1; i <= 4096; i++) {
 		snprintf(line, sizeof(line), "line %d", i);
-		fails += linelog_append(&l, line, &err) < 0;
+		fails += linelog_append(&l, dfd, line, &err) < 0;
 	}
 	CHECK_EQ_INT(fails, 0);
 	_cleanup_free_ char *full = slurp(d, "h.jsonl");
 	CHECK_EQ_INT(count_lines(full), 4096);
 	CHECK(strncmp(full, "line 1\n", 7) == 0);
 
-	CHECK_EQ_INT(linelog_append(&l, "line 4097", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "line 4097", &err), 0);
 	_cleanup_free_ char *cut = slurp(d, "h.jsonl");
 	CHECK_EQ_INT(count_lines(cut), 3072);
 	CHECK_EQ_INT(l.lines, 3072);
@@ -216,8 +339,8 @@ TEST(linelog_bounded_4096_to_3072)
 	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	CHECK(write(fd, "torn", 4) == 4);
 	close(fd);
-	linelog_init(&l, d, "h.jsonl", 4096, 3072);
-	CHECK_EQ_INT(linelog_append(&l, "after", &err), 0);
+	linelog_init(&l, "h.jsonl", 4096, 3072);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "after", &err), 0);
 	CHECK_EQ_INT(l.lines, 3073);
 	_cleanup_free_ char *again = slurp(d, "h.jsonl");
 	CHECK_EQ_INT(count_lines(again), 3073);
@@ -233,15 +356,16 @@ TEST(linelog_small_bounds_and_new_file)
 	_cleanup_free_ char *d = mktemp_dir();
 	struct spx_error err = {0};
 	struct linelog l;
-	linelog_init(&l, d, "h", 3, 2);
-	CHECK_EQ_INT(linelog_append(&l, "a", &err), 0);
-	CHECK_EQ_INT(linelog_append(&l, "b", &err), 0);
-	CHECK_EQ_INT(linelog_append(&l, "c", &err), 0);
-	CHECK_EQ_INT(linelog_append(&l, "d", &err), 0);
+	_cleanup_close_ int dfd = open_dir(d);
+	linelog_init(&l, "h", 3, 2);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "a", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "b", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "c", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "d", &err), 0);
 	_cleanup_free_ char *s = slurp(d, "h");
 	CHECK_EQ_STR(s, "c\nd\n");
-	CHECK_EQ_INT(linelog_append(&l, "e", &err), 0);
-	CHECK_EQ_INT(linelog_append(&l, "f", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "e", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "f", &err), 0);
 	_cleanup_free_ char *s2 = slurp(d, "h");
 	CHECK_EQ_STR(s2, "e\nf\n");
 	linelog_free(&l);
@@ -256,12 +380,13 @@ TEST(linelog_failed_append_leaves_no_torn_line)
 	struct rlimit old;
 	char big[2048];
 
-	linelog_init(&l, d, "h", 10, 5);
-	CHECK_EQ_INT(linelog_append(&l, "first", &err), 0);
+	_cleanup_close_ int dfd = open_dir(d);
+	linelog_init(&l, "h", 10, 5);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "first", &err), 0);
 	memset(big, 'y', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	limit_fsize(1024, &old); /* part of the line fits, then EFBIG */
-	int r = linelog_append(&l, big, &err);
+	int r = linelog_append(&l, dfd, big, &err);
 	setrlimit(RLIMIT_FSIZE, &old);
 	CHECK_EQ_INT(r, -1);
 	CHECK_EQ_INT(err.errnum, EFBIG);
@@ -270,11 +395,112 @@ TEST(linelog_failed_append_leaves_no_torn_line)
 	_cleanup_free_ char *s = slurp(d, "h");
 	CHECK_EQ_STR(s, "first\n");
 	CHECK_EQ_INT(l.lines, 1);
-	CHECK_EQ_INT(linelog_append(&l, "second", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "second", &err), 0);
 	_cleanup_free_ char *s2 = slurp(d, "h");
 	CHECK_EQ_STR(s2, "first\nsecond\n");
 	linelog_free(&l);
 	rm_rf(d);
+}
+
+/* The history is changed in place only when it is a regular file with
+ * one link: a hard link or a FIFO at its name is an error, never written
+ * through or waited on. */
+TEST(linelog_refuses_a_link_or_a_fifo)
+{
+	_cleanup_free_ char *d = mktemp_dir();
+	struct spx_error err = {0};
+	struct linelog l;
+	_cleanup_close_ int dfd = open_dir(d);
+	_cleanup_free_ char *h = xasprintf("%s/h", d);
+	_cleanup_free_ char *other = xasprintf("%s/other", d);
+
+	int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0 && write(fd, "precious\nto", 11) == 11);
+	close(fd);
+	CHECK(link(other, h) == 0);
+	linelog_init(&l, "h", 10, 5);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "x", &err), -1);
+	CHECK_EQ_INT(err.errnum, EMLINK);
+	spx_error_clear(&err);
+	_cleanup_free_ char *o = slurp(d, "other");
+	CHECK_EQ_STR(o, "precious\nto"); /* not cut, not appended to */
+	CHECK(unlink(h) == 0 && mkfifo(h, 0644) == 0);
+	CHECK_EQ_INT(linelog_append(&l, dfd, "x", &err), -1);
+	CHECK_EQ_INT(err.errnum, EINVAL);
+	spx_error_clear(&err);
+	linelog_free(&l);
+	rm_rf(d);
+}
+
+/* The count belongs to a directory: appending in another one (.spex/
+ * made anew) counts that directory's file first. */
+TEST(linelog_counts_anew_in_another_directory)
+{
+	_cleanup_free_ char *d = mktemp_dir();
+	struct spx_error err = {0};
+	struct linelog l;
+	_cleanup_free_ char *a = xasprintf("%s/a", d), *b = xasprintf("%s/b", d);
+	CHECK(mkdir(a, 0755) == 0 && mkdir(b, 0755) == 0);
+	_cleanup_close_ int afd = open_dir(a);
+	_cleanup_close_ int bfd = open_dir(b);
+
+	linelog_init(&l, "h", 3, 2);
+	CHECK_EQ_INT(linelog_append(&l, afd, "1", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, afd, "2", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, afd, "3", &err), 0);
+	CHECK_EQ_INT(linelog_append(&l, bfd, "x", &err), 0);
+	CHECK_EQ_INT(l.lines, 1);
+	_cleanup_free_ char *sb = slurp(b, "h");
+	CHECK_EQ_STR(sb, "x\n");
+	_cleanup_free_ char *sa = slurp(a, "h");
+	CHECK_EQ_STR(sa, "1\n2\n3\n");
+	linelog_free(&l);
+	rm_rf(d);
+}
+
+/* ---- which failures are logged -------------------------------------------------- */
+
+/* The nearly full disk: state.json (small) is replaced at every attempt,
+ * the history's rewrite (about 1 MB) fails at every measurement. The
+ * history's error is said once, and nothing "recovers". */
+TEST(health_files_fail_apart)
+{
+	struct statefile_health h = {0};
+	int errors = 0, recovered = 0;
+
+	for (int i = 0; i < 100; i++) {
+		enum statefile_say a = statefile_health_note(&h, STATEFILE_HISTORY, ENOSPC);
+		enum statefile_say b = statefile_health_note(&h, STATEFILE_STATE, 0);
+		errors += (a == STATEFILE_SAY_ERROR) + (b == STATEFILE_SAY_ERROR);
+		recovered += (a == STATEFILE_SAY_RECOVERED) + (b == STATEFILE_SAY_RECOVERED);
+	}
+	CHECK_EQ_INT(errors, 1);
+	CHECK_EQ_INT(recovered, 0);
+	/* The history works again: said once; a new failure is news again. */
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_HISTORY, 0), STATEFILE_SAY_RECOVERED);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_HISTORY, 0), STATEFILE_SAY_NOTHING);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_HISTORY, ENOSPC), STATEFILE_SAY_ERROR);
+}
+
+TEST(health_once_per_errno_per_file)
+{
+	struct statefile_health h = {0};
+
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, 0), STATEFILE_SAY_NOTHING);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, ENOSPC), STATEFILE_SAY_ERROR);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, ENOSPC), STATEFILE_SAY_NOTHING);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, EIO), STATEFILE_SAY_ERROR);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, ENOSPC), STATEFILE_SAY_NOTHING);
+	/* the same errno on the other file is that file's news */
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_HISTORY, ENOSPC), STATEFILE_SAY_ERROR);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, 0), STATEFILE_SAY_RECOVERED);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_STATE, ENOSPC), STATEFILE_SAY_ERROR);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_HISTORY, ENOSPC), STATEFILE_SAY_NOTHING);
+	/* more kinds than remembered: the extra ones are said each time */
+	for (int e = 1; e <= STATEFILE_LOGGED_MAX + 2; e++)
+		statefile_health_note(&h, STATEFILE_HISTORY, 1000 + e);
+	CHECK_EQ_INT(statefile_health_note(&h, STATEFILE_HISTORY, 1000 + STATEFILE_LOGGED_MAX + 2),
+	             STATEFILE_SAY_ERROR);
 }
 
 /* ---- /proc ------------------------------------------------------------------ */
@@ -453,11 +679,17 @@ main(void)
 	umask(022);
 	RUN(write_replaces_atomically);
 	RUN(write_keeps_old_file_when_temp_cannot_be_created);
+	RUN(write_never_opens_what_is_at_the_temp_name);
+	RUN(write_syncs_only_when_durable);
 	RUN(write_keeps_old_file_when_write_fails);
 	RUN_S(write_on_full_tmpfs_keeps_old_file_and_recovers);
 	RUN(linelog_bounded_4096_to_3072);
 	RUN(linelog_small_bounds_and_new_file);
 	RUN(linelog_failed_append_leaves_no_torn_line);
+	RUN(linelog_refuses_a_link_or_a_fifo);
+	RUN(linelog_counts_anew_in_another_directory);
+	RUN(health_files_fail_apart);
+	RUN(health_once_per_errno_per_file);
 	RUN(proc_stat_times_comm_with_spaces_and_parens);
 	RUN(rfc3339_ms_utc);
 	RUN(reason_names);
