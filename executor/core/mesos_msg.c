@@ -1,5 +1,6 @@
 #include "mesos_msg.h"
 #include "pbjson.h"
+#include "utf8.h"
 #include "util.h"
 #include "uuid.h"
 
@@ -30,12 +31,17 @@ status_new(const struct status_spec *spec)
 	Mesos__V1__Label label_buf[16];
 	Mesos__V1__Label *label_ptrs[16];
 	uint8_t uuid[UUID_LEN];
+	/* Strings go out valid UTF-8 whatever a message was built from (a
+	 * path, a cut snprintf): the agent's protobuf and JSON parsers and every
+	 * framework after it expect it. copies[] holds the cleaned ones. */
+	char *copies[1 + 2 * 16] = {0};
+	size_t nc = 0;
 
 	tid.value = (char *)spec->task_id;
 	st.task_id = &tid;
 	st.state = (Mesos__V1__TaskState)spec->state;
 	if (spec->message && *spec->message)
-		st.message = (char *)spec->message;
+		st.message = (char *)utf8_clean(spec->message, &copies[nc++]);
 	st.has_source = 1;
 	st.source = MESOS__V1__TASK_STATUS__SOURCE__SOURCE_EXECUTOR;
 	if (spec->has_reason) {
@@ -65,15 +71,19 @@ status_new(const struct status_spec *spec)
 		size_t n = spec->n_labels < 16 ? spec->n_labels : 16;
 		for (size_t i = 0; i < n; i++) {
 			mesos__v1__label__init(&label_buf[i]);
-			label_buf[i].key = (char *)spec->labels[i].key;
-			label_buf[i].value = (char *)spec->labels[i].value;
+			label_buf[i].key = (char *)utf8_clean(spec->labels[i].key, &copies[nc++]);
+			label_buf[i].value =
+			    (char *)utf8_clean(spec->labels[i].value, &copies[nc++]);
 			label_ptrs[i] = &label_buf[i];
 		}
 		labels.n_labels = n;
 		labels.labels = label_ptrs;
 		st.labels = &labels;
 	}
-	return pb_dup(&st.base);
+	Mesos__V1__TaskStatus *ret = pb_dup(&st.base);
+	for (size_t i = 0; i < nc; i++)
+		free(copies[i]);
+	return ret;
 }
 
 /* The payload each event type carries; NULL-checked so handlers need not. */

@@ -41,7 +41,8 @@ struct status_spec {
 };
 
 /* A new, owned TaskStatus with a fresh v4 uuid, source = SOURCE_EXECUTOR and
- * the current time. Free with mesos__v1__task_status__free_unpacked(). */
+ * the current time. The message and labels are made valid UTF-8 (each byte
+ * of an invalid sequence becomes U+FFFD). Free with mesos__v1__task_status__free_unpacked(). */
 Mesos__V1__TaskStatus *status_new(const struct status_spec *spec);
 
 /* Decode one RecordIO record into an Event. Returns NULL with *err set when

@@ -12,6 +12,7 @@
  * checked, and named, per object before unpacking.
  */
 #include "pbjson.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <float.h>
@@ -258,71 +259,6 @@ pbjson_b64_decode(const uint8_t *s, size_t n, struct pbjson_buf *out)
 	return 0;
 }
 
-/* --- UTF-8 ----------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (avail > 0 bytes there), 0 if it is
- * invalid: no overlongs, no surrogates, nothing above U+10FFFF. */
-static size_t
-pbjson_utf8_len(const uint8_t *s, size_t avail)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (avail < need || s[1] < lo || s[1] > hi || (need > 2 && (s[2] & 0xc0) != 0x80) ||
-	    (need > 3 && (s[3] & 0xc0) != 0x80))
-		return 0;
-	return need;
-}
-
-/* s itself if it is valid UTF-8, else a malloc'd copy (in *copy) with each
- * invalid byte replaced by U+FFFD, so the printed JSON is always UTF-8. */
-static const char *
-pbjson_utf8_clean(const char *s, char **copy)
-{
-	const uint8_t *u = (const uint8_t *)s;
-	size_t n = strlen(s), i, k;
-	struct pbjson_buf b = {0};
-
-	*copy = NULL;
-	for (i = 0; i < n; i += k)
-		if ((k = pbjson_utf8_len(u + i, n - i)) == 0)
-			break;
-	if (i == n)
-		return s;
-	pbjson_buf_put(&b, u, i);
-	while (i < n) {
-		k = pbjson_utf8_len(u + i, n - i);
-		if (k == 0) {
-			pbjson_buf_put(&b, "\xef\xbf\xbd", 3);
-			i++;
-		} else {
-			pbjson_buf_put(&b, u + i, k);
-			i += k;
-		}
-	}
-	pbjson_buf_terminate(&b);
-	*copy = (char *)b.data;
-	return *copy;
-}
-
 /* --- descriptor helpers ---------------------------------------------------- */
 
 /* protoc gives a map<K, V> field "foo_bar" a nested message type
@@ -500,7 +436,7 @@ pbjson_encode_value(const ProtobufCFieldDescriptor *f, const void *member)
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(const char *const *)member;
 		char *copy;
-		cJSON *item = pbjson_chk(cJSON_CreateString(pbjson_utf8_clean(s ? s : "", &copy)));
+		cJSON *item = pbjson_chk(cJSON_CreateString(utf8_clean(s ? s : "", &copy)));
 		free(copy);
 		return item;
 	}
@@ -581,7 +517,7 @@ pbjson_encode_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f
 			if (!e)
 				continue;
 			vf = &e->descriptor->fields[1];
-			key = pbjson_utf8_clean(pbjson_map_key(e, tmp, sizeof(tmp)), &copy);
+			key = utf8_clean(pbjson_map_key(e, tmp, sizeof(tmp)), &copy);
 			val = pbjson_encode_value(vf, (const char *)e + vf->offset);
 			if (!cJSON_AddItemToObject(obj, key, val))
 				pbjson_oom();
@@ -1062,7 +998,7 @@ pbjson_lex_string(struct pbjson_parser *p, struct pbjson_buf *out)
 		}
 		/* A multi-byte UTF-8 sequence. */
 		{
-			size_t need = pbjson_utf8_len(s, (size_t)(end - s));
+			size_t need = utf8_seq_len(s, (size_t)(end - s));
 
 			if (need == 0) {
 				p->cur = (const char *)s;

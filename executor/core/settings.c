@@ -1,4 +1,5 @@
 #include "settings.h"
+#include "utf8.h"
 #include "disk_policy.h"
 #include "duration.h"
 #include "util.h"
@@ -203,7 +204,7 @@ setting_check(const struct setting *s, const char *text, struct spx_error *err)
 {
 	if (!text || !*text)
 		return 0;
-	if (!settings_utf8_valid(text, strlen(text), NULL)) {
+	if (!utf8_valid(text, strlen(text), NULL)) {
 		spx_error_set(err, 0, "expected valid UTF-8, got '%s'", text);
 		return settings_one_line(err);
 	}
@@ -285,56 +286,6 @@ settings_suggest_key(const char *key)
 	return best;
 }
 
-/* Length of the valid UTF-8 sequence at s (avail > 0 bytes there), 0 if
- * there is none: no overlong forms, surrogates, or anything above U+10FFFF. */
-static size_t
-utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (c == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (c == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (avail < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return need;
-}
-
-int
-settings_utf8_valid(const char *s, size_t n, size_t *ret_bad)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t k;
-
-	for (size_t i = 0; i < n; i += k) {
-		if ((k = utf8_len(u + i, n - i)) == 0) {
-			if (ret_bad)
-				*ret_bad = i;
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* Write msg escaped into buf (size bytes, may be 0): whole units only (a
  * character or an escape), up to the first that does not fit, then the NUL.
  * Returns the length of all of it, as snprintf. */
@@ -348,7 +299,7 @@ escape_line(const char *msg, char *buf, size_t size)
 	for (size_t i = 0; i < n; i += k) {
 		char unit[16];
 		size_t m = 0;
-		k = utf8_len(u + i, n - i);
+		k = utf8_seq_len(u + i, n - i);
 		/* Not UTF-8, or a control character (C0, DEL, C1: U+0080..U+009F is
 		 * 0xc2 0x80..0x9f): each byte as \xNN. */
 		if (k == 0 || u[i] < 0x20 || u[i] == 0x7f || (u[i] == 0xc2 && u[i + 1] < 0xa0)) {

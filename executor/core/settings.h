@@ -76,11 +76,6 @@ const char *setting_expected(const struct setting *s);
  * (digits only), got ' 1'"; not prefixed with a name) and *ret untouched. */
 int settings_parse_count(const char *text, uint64_t *ret, struct spx_error *err);
 
-/* 1 if the n bytes at s are valid UTF-8 (no overlong forms, surrogates or
- * code points above U+10FFFF), else 0 with the offset of the first byte that
- * is not in *ret_bad (may be NULL). */
-int settings_utf8_valid(const char *s, size_t n, size_t *ret_bad);
-
 /* Make err's message one line of valid UTF-8, whatever a value quoted in it
  * held: control characters (C0, DEL, C1) and bytes that are not part of
  * valid UTF-8 become the text \xNN. What every settings error goes through

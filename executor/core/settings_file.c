@@ -1,4 +1,5 @@
 #include "settings_file.h"
+#include "utf8.h"
 #include "settings.h"
 #include "util.h"
 
@@ -238,7 +239,7 @@ parse_text(const char *path, const char *text, size_t len, struct settings_file 
 	buf[len] = '\0';
 	/* JSON is UTF-8, and cJSON does not check: a raw byte in a value would
 	 * reach state.json and status messages. */
-	if (!settings_utf8_valid(buf, len, &bad)) {
+	if (!utf8_valid(buf, len, &bad)) {
 		position(buf, buf + bad, &line, &col);
 		return spx_error_set(err, 0, "%s: not valid UTF-8 at line %d, column %d", path,
 		                     line, col);
@@ -349,7 +350,7 @@ settings_file_load(config_getenv_fn get, const char *default_path, struct settin
 	memset(ret, 0, sizeof(*ret));
 	if (p && *p) {
 		/* Its path is printed as JSON (--print-config --json). */
-		if (!settings_utf8_valid(p, strlen(p), NULL)) {
+		if (!utf8_valid(p, strlen(p), NULL)) {
 			spx_error_set(err, 0, "SPEX_CONFIG: expected valid UTF-8, got '%s'", p);
 			return settings_one_line(err);
 		}

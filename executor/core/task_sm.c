@@ -1,4 +1,5 @@
 #include "task_sm.h"
+#include "utf8.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -65,6 +66,7 @@ task_sm_exec_failed(struct task_sm *sm, int err, const char *what, struct task_a
 	act->reason = MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED;
 	snprintf(act->message, sizeof(act->message), "Failed to execute '%s': %s", what,
 	         strerror(err));
+	utf8_trim_partial(act->message); /* a long path may be cut mid-character */
 }
 
 void
@@ -77,6 +79,7 @@ task_sm_launch_failed(struct task_sm *sm, int reason, const char *msg, struct ta
 	act->has_reason = true;
 	act->reason = reason;
 	snprintf(act->message, sizeof(act->message), "%s", msg);
+	utf8_trim_partial(act->message);
 }
 
 void
@@ -123,6 +126,7 @@ task_sm_limit(struct task_sm *sm, int reason, const char *msg, int64_t grace_ns,
 	if (first && sm->cause == KC_LIMIT) {
 		sm->limit_reason = reason;
 		snprintf(sm->limit_msg, sizeof(sm->limit_msg), "%s", msg);
+		utf8_trim_partial(sm->limit_msg);
 	}
 }
 

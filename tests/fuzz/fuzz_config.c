@@ -29,6 +29,7 @@
 #include "disk_policy.h"
 #include "log.h"
 #include "settings.h"
+#include "utf8.h"
 #include "settings_file.h"
 #include "settings_layer.h"
 #include "settings_print.h"
@@ -61,7 +62,7 @@ fake_env(const char *name)
 static int
 clean_line(const char *msg)
 {
-	if (!msg || !settings_utf8_valid(msg, strlen(msg), NULL))
+	if (!msg || !utf8_valid(msg, strlen(msg), NULL))
 		return 0;
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
@@ -179,7 +180,7 @@ check_text(const uint8_t *data, size_t size)
 		return;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	int utf8 = settings_utf8_valid(text, size, NULL);
+	int utf8 = utf8_valid(text, size, NULL);
 	for (size_t i = 0; i < settings_count; i++) {
 		struct spx_error err = {0};
 		int mine = setting_check(&settings_table[i], text, &err) == 0;

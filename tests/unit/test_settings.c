@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "log.h"
 #include "settings.h"
+#include "utf8.h"
 #include "settings_file.h"
 #include "settings_layer.h"
 #include "settings_print.h"
@@ -287,7 +288,7 @@ TEST(suggestions)
 static int
 one_utf8_line(const char *msg)
 {
-	if (!msg || !settings_utf8_valid(msg, strlen(msg), NULL))
+	if (!msg || !utf8_valid(msg, strlen(msg), NULL))
 		return 0;
 	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
@@ -380,11 +381,11 @@ TEST(utf8_valid)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		size_t bad = 99;
-		int ok = settings_utf8_valid(cases[i].s, strlen(cases[i].s), &bad);
+		int ok = utf8_valid(cases[i].s, strlen(cases[i].s), &bad);
 		if (ok != cases[i].ok || (!ok && bad != cases[i].bad))
 			HARNESS_FAIL("case %zu: %d at %zu", i, ok, bad);
 	}
-	CHECK_EQ_INT(settings_utf8_valid("\xff", 0, NULL), 1); /* n bytes only */
+	CHECK_EQ_INT(utf8_valid("\xff", 0, NULL), 1); /* n bytes only */
 }
 
 /* Every settings message is one line of valid UTF-8: it becomes state.json's

@@ -1,6 +1,7 @@
 /* The task state machine: every input in every phase. */
 #include "harness.h"
 #include "task_sm.h"
+#include "utf8.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -296,6 +297,28 @@ TEST(terminal_set)
 	CHECK_EQ_STR(task_state_name(99), "TASK_99");
 }
 
+TEST(cut_messages_stay_utf8)
+{
+	struct task_sm sm;
+	struct task_action act;
+	char msg[600];
+
+	/* 300 two-byte characters: the 255-byte message cuts one in half. */
+	for (int i = 0; i < 300; i++)
+		memcpy(msg + 2 * i, "\xc3\xa9", 2);
+	msg[600 - 1] = '\0';
+	task_sm_init(&sm, false);
+	task_sm_launch(&sm, &act);
+	task_sm_launch_failed(&sm, 1, msg, &act);
+	CHECK(strlen(act.message) >= sizeof(act.message) - 2);
+	CHECK(utf8_valid(act.message, strlen(act.message), NULL));
+
+	task_sm_init(&sm, false);
+	task_sm_launch(&sm, &act);
+	task_sm_exec_failed(&sm, 2, msg, &act);
+	CHECK(utf8_valid(act.message, strlen(act.message), NULL));
+}
+
 int
 main(void)
 {
@@ -315,5 +338,6 @@ main(void)
 	RUN(labels_bounded);
 	RUN(limit_kill_and_reports);
 	RUN(terminal_set);
+	RUN(cut_messages_stay_utf8);
 	return harness_done();
 }
