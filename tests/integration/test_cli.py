@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import select
+import shlex
 import signal
 import subprocess
 
@@ -501,6 +502,79 @@ def test_gc_never_crosses_a_mount(work):
         assert not os.path.exists(os.path.join(work["dead"], "blockmgr-1", "0c"))
     finally:
         subprocess.run(["umount", mnt], check=True)
+
+
+def unshare_mount_ok():
+    """Can we make a private mount namespace here (root, no seccomp veto)?"""
+    try:
+        return subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                              capture_output=True, timeout=T(10)).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+def spex_with_binds(binds, *args):
+    """Run the CLI in a private mount namespace after `mount --bind SRC DST`
+    for each (SRC, DST) of binds; returns (rc, stdout, stderr). Skips the
+    test when a bind mount is refused."""
+    mounts = " && ".join("mount --bind %s %s" % (shlex.quote(s), shlex.quote(d))
+                         for s, d in binds)
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        "{ %s; } || exit 99; exec \"$@\"" % mounts, "sh", cli_bin()] + list(args),
+                       env=cli_env(), capture_output=True, text=True, timeout=T(30))
+    if p.returncode == 99:
+        pytest.skip("mount --bind refused: %s" % p.stderr.strip())
+    if harness.ASAN:
+        assert "Sanitizer" not in p.stderr, p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_gc_never_leaves_the_work_dir_through_a_bind_mount(work, tmp_path):
+    """A bind mount of a directory of the same file system (same st_dev) on a
+    run directory, or on a level above the runs, is another mount: the run is
+    listed but never reclaimed, the level above is not entered (said once)."""
+    if not unshare_mount_ok():
+        pytest.skip("unshare -m --propagation private is not permitted here")
+    fws = os.path.join(work["work"], "slaves", "S0", "frameworks")
+    run = os.path.join(fws, fx.FW, "executors", "spark-exec-bound", "runs", "run-bound")
+    os.makedirs(run)
+    # A whole executors/ level from elsewhere, holding a dead sandbox.
+    elsewhere = os.path.join(str(tmp_path), "elsewhere")
+    sb = os.path.join(elsewhere, "spark-exec-far", "runs", "run-far")
+    fx.write(os.path.join(sb, "blockmgr-8", "shuffle_0_0_0.data"), 64 * 1024)
+    fx.put_state(sb, fx.state(4244, 1, fx.boot_id(), "spark-exec-far", fx.NOW - 9000,
+                              fx.NOW - 8000, exec_state="exited", exit_code=0))
+    fw_b = os.path.join(fws, "FW-B", "executors")
+    os.makedirs(fw_b)
+    assert os.stat(work["outside_run"]).st_dev == os.stat(run).st_dev  # same file system
+    out_run = fx.tree_snapshot(work["outside_run"])
+    far = fx.tree_snapshot(elsewhere)
+    binds = [(work["outside_run"], run), (elsewhere, fw_b)]
+
+    rc, out, err = spex_with_binds(binds, "gc", "--apply", "--json", work["work"])
+    assert rc == 1, err
+    doc = json.loads(out)
+    validate(doc, "spex.gc-1.schema.json")
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert "spark-exec-far" not in by  # below the mount: not entered
+    bound = by["spark-exec-bound"]
+    assert bound["action"] == "skipped" and bound["skip_reason"] == "on another file system"
+    assert by["spark-exec-dead"]["action"] == "reclaimed"  # the rest goes on
+    assert fx.tree_snapshot(work["outside_run"]) == out_run
+    assert fx.tree_snapshot(elsewhere) == far
+    lines = err.splitlines()
+    assert lines.count("spex gc: %s/slaves/S0/frameworks/FW-B/executors: on another file "
+                       "system or mount, not entered" % work["work"]) == 1, err
+    assert [l for l in lines if "run-bound" in l] == [
+        "spex gc: %s: Invalid cross-device link" % run], err
+
+    rc, out, err = spex_with_binds(binds, "ls", "--json", work["work"])
+    assert rc == 1
+    doc = json.loads(out)
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert by["spark-exec-bound"]["other_file_system"] is True
+    assert by["spark-exec-bound"]["allocated_bytes"] is None  # not scanned either
+    assert "spark-exec-far" not in by and doc["errors"] == 1
 
 
 # --- a sandbox of the real executor --------------------------------------------------------
