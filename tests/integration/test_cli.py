@@ -488,6 +488,40 @@ def test_gc_skips_a_sandbox_a_process_works_in(work):
         p.wait()
 
 
+def test_gc_skips_a_sandbox_a_process_works_in_below_its_root(work):
+    """A process whose cwd is a subdirectory of a dead sandbox (a task that
+    outlived its executor, in its Spark temp dir) keeps the whole sandbox."""
+    sub = os.path.join(work["dead"], fx.UUID_DIR, "userFiles-1")
+    before = fx.tree_snapshot(work["dead"])
+    p = subprocess.Popen(["sleep", "60"], cwd=sub)
+    try:
+        rc, out, err = spex("gc", "--apply", work["work"])
+        assert rc == 0, err
+        rel = os.path.relpath(work["dead"], work["work"])
+        lines = out.splitlines()
+        assert lines[lines.index(rel) + 1] == \
+            "  skipped, dead but process %d (sleep) works in it" % p.pid, out
+        assert fx.tree_snapshot(work["dead"]) == before
+        rc, doc, _ = spex_json("gc", "--apply", work["work"])
+        dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+        assert dead["action"] == "skipped" and dead["skip_reason"] == "a process works in it"
+        assert fx.tree_snapshot(work["dead"]) == before
+    finally:
+        p.kill()
+        p.wait()
+    # An open file below the sandbox counts too, from a process working elsewhere.
+    with open(os.path.join(work["dead"], "blockmgr-1", "0c", "shuffle_0_1_0.data"), "rb") as f:
+        p = subprocess.Popen(["sleep", "60"], cwd="/", stdin=f)
+    try:
+        rc, doc, _ = spex_json("gc", "--apply", work["work"])
+        dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+        assert dead["skip_reason"] == "a process works in it"
+        assert fx.tree_snapshot(work["dead"]) == before
+    finally:
+        p.kill()
+        p.wait()
+
+
 def test_gc_never_crosses_a_mount(work):
     mnt = os.path.join(work["dead"], "blockmgr-1", "mnt")
     os.mkdir(mnt)

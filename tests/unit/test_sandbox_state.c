@@ -15,8 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char full_state[] =
@@ -335,6 +337,82 @@ TEST(load_from_a_sandbox)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+TEST(path_within)
+{
+	CHECK(procinfo_path_within("/w/sb", "/w/sb"));
+	CHECK(procinfo_path_within("/w/sb/spark-1/userFiles-1", "/w/sb"));
+	CHECK(procinfo_path_within("/w/sb/x", "/w/sb/")); /* a '/' at dir's end */
+	CHECK(procinfo_path_within("/w/sb/blockmgr-1/f (deleted)", "/w/sb"));
+	CHECK(procinfo_path_within("/w/sb (deleted)", "/w/sb"));
+	CHECK(!procinfo_path_within("/w/sb2", "/w/sb")); /* a prefix, not a parent */
+	CHECK(!procinfo_path_within("/w/sb2/x", "/w/sb"));
+	CHECK(!procinfo_path_within("/w", "/w/sb"));
+	CHECK(!procinfo_path_within("socket:[123]", "/w/sb"));
+	CHECK(!procinfo_path_within("pipe:[4]", "/"));
+	CHECK(procinfo_path_within("/anything", "/"));
+	CHECK(!procinfo_path_within("/w/sb/x", "relative"));
+}
+
+/* Fork a child that works in sub by how: 'c' its cwd, 'f' an open file
+ * (its cwd "/"); it writes 'y' on ready once set ('n' on failure), then
+ * sleeps. Returns its pid. */
+static pid_t
+child_in(const char *sub, char how, int ready)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	for (int i = 3; i < 256; i++) { /* the parent's fds are not the child's work */
+		if (i != ready)
+			close(i);
+	}
+	int ok = 0;
+	if (how == 'c') {
+		ok = chdir(sub) == 0;
+	} else {
+		char f[320];
+		snprintf(f, sizeof(f), "%s/held", sub);
+		ok = open(f, O_RDWR | O_CREAT, 0644) >= 0 && chdir("/") == 0;
+	}
+	(void)!write(ready, ok ? "y" : "n", 1);
+	for (;;)
+		pause();
+}
+
+TEST(dir_user)
+{
+	char dir[64] = "/tmp/spex-busy-XXXXXX", sub[128], cmd[320];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/spark-1/userFiles-1", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s2'", sub, dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char sib[80];
+	snprintf(sib, sizeof(sib), "%s2", dir); /* a sibling sharing the prefix */
+	int sibfd = open(sib, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK_EQ_INT(procinfo_dir_user(fd), 0); /* our own cwd and fds do not count */
+	for (const char *how = "cf"; *how; how++) {
+		int p[2];
+		char c = 0;
+		CHECK_EQ_INT(pipe(p), 0);
+		pid_t pid = child_in(sub, *how, p[1]);
+		close(p[1]);
+		CHECK_EQ_INT(read(p[0], &c, 1), 1);
+		close(p[0]);
+		CHECK_EQ_INT(c, 'y');
+		CHECK_EQ_INT(procinfo_dir_user(fd), pid);
+		CHECK_EQ_INT(procinfo_dir_user(sibfd), 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	CHECK_EQ_INT(procinfo_dir_user(fd), 0);
+	CHECK_EQ_INT(procinfo_dir_user(-1), -1); /* no path to compare with */
+	close(fd);
+	close(sibfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s2'", dir, dir);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
 TEST(gc_policy)
 {
 	int64_t age;
@@ -391,6 +469,8 @@ main(void)
 	RUN(process_tree);
 	RUN(history);
 	RUN(load_from_a_sandbox);
+	RUN(path_within);
+	RUN(dir_user);
 	RUN(gc_policy);
 	RUN(ls_order);
 	return harness_done();
