@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "cmd.h"
+#include "jsonout.h"
 #include "report.h"
 #include "scan.h"
 #include "util.h"
@@ -122,7 +123,11 @@ cmd_du(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	if (json) {
-		_cleanup_free_ char *text = report_json(path, &r);
+		/* JSON text is UTF-8: a path of another encoding gets U+FFFD. */
+		_cleanup_free_ char *root = jo_utf8(path, 0);
+		_cleanup_free_ char *first = jo_utf8(r.first_error, sizeof(r.first_error));
+		snprintf(r.first_error, sizeof(r.first_error), "%s", first);
+		_cleanup_free_ char *text = report_json(root, &r);
 		puts(text);
 	} else {
 		du_table(&r, &t, apparent);

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #define GC_USAGE                                                                                   \
-	"usage: spex gc [--older-than DURATION] [--apply] [--log-tail SIZE] [--json] [--bytes]\n"  \
-	"               [WORK_DIR]"
+	"usage: spex gc [--older-than DURATION] [--apply] [--log-tail SIZE]\n"                     \
+	"               [--json] [--bytes] [WORK_DIR]"
 #define GC_LOG_TAIL (32ull << 20) /* SPEX_LOG_TAIL's default */
 
 void

@@ -107,8 +107,8 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 		else
 			snprintf(tot[i], sizeof(tot[i]), "?");
 		top_text(&v[i], top[i], sizeof(top[i]));
-		c.fw = CLI_MAX(c.fw, cli_cols(v[i].ref->framework_id));
-		c.ex = CLI_MAX(c.ex, cli_cols(v[i].ref->executor_id));
+		c.fw = CLI_MAX(c.fw, cli_width(v[i].ref->framework_id, t->utf8));
+		c.ex = CLI_MAX(c.ex, cli_width(v[i].ref->executor_id, t->utf8));
 		c.total = CLI_MAX(c.total, strlen(tot[i]));
 		c.top = CLI_MAX(c.top, strlen(top[i]));
 	}
@@ -126,8 +126,11 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 		ls_row(t, &c, v[i].ref->framework_id, v[i].ref->executor_id, (int)v[i].live,
 		       liveness_name(v[i].live), age, tot[i], top[i]);
 	}
-	if (n == 0)
-		printf("no sandboxes under %s\n", w->path);
+	if (n == 0) {
+		_cleanup_free_ char *none = xasprintf("no sandboxes under %s", w->path);
+		cli_put_fit(stdout, none, (size_t)t->width, t->utf8, false);
+		putchar('\n');
+	}
 	free(tot);
 	free(top);
 }

@@ -87,7 +87,8 @@ procinfo_read(pid_t pid, struct proc_info *ret)
 }
 
 /* argv of pid joined by spaces into pi->cmdline; "[comm]" when empty
- * (kernel threads, zombies). */
+ * (kernel threads, zombies). Newlines and tabs become spaces, other control
+ * characters '?' (the JSON view carries it as it is otherwise). */
 static void
 read_cmdline(struct proc_info *pi)
 {
@@ -97,9 +98,9 @@ read_cmdline(struct proc_info *pi)
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pi->pid);
 	n = read_small(path, pi->cmdline, len);
-	if (n <= 0) {
+	if (n <= 0) { /* the comm may hold control characters too */
 		snprintf(pi->cmdline, len, "[%s]", pi->comm);
-		return;
+		n = (ssize_t)strlen(pi->cmdline);
 	}
 	while (n > 0 && pi->cmdline[n - 1] == '\0')
 		n--;

@@ -16,6 +16,7 @@ import select
 import shlex
 import signal
 import subprocess
+import unicodedata
 
 import jsonschema
 import pytest
@@ -224,6 +225,131 @@ def test_output_fits_the_width(work):
             assert rc == 0
             for line in out.splitlines():
                 assert len(line) <= int(cols), (cols, args[0], line)
+
+
+def spex_bytes(*args, env=None, cwd=None):
+    """Run the CLI; returns (rc, stdout, stderr) as bytes, as a terminal
+    would get them."""
+    p = subprocess.run([cli_bin()] + list(args), env=env or cli_env(), cwd=cwd,
+                       capture_output=True, timeout=T(30))
+    if harness.ASAN:
+        assert b"Sanitizer" not in p.stderr, p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+UNSAFE = set("\u2028\u2029\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+             "\u2066\u2067\u2068\u2069")
+
+
+def assert_terminal_safe(data):
+    """Valid UTF-8 with no control character but the newlines ending lines
+    (C0, DEL, C1), no line separator, no bidirectional control."""
+    text = data.decode("utf-8")
+    bad = [c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+           or c in UNSAFE]
+    assert not bad, (bad, text)
+    return text
+
+
+def display_width(line):
+    """Terminal columns, as wcwidth() counts them: 2 for wide East Asian
+    characters and emoji, 0 for combining marks."""
+    w = 0
+    for c in line:
+        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+    return w
+
+
+def test_hostile_names_and_state_strings_stay_on_their_line(tmp_path):
+    """Directory names and state strings with escape sequences, BEL, CR and
+    newlines: every human line and every error is one line without them."""
+    h = fx.build_hostile(str(tmp_path))
+    rc, out, err = spex_bytes("ls", h["work"])
+    lines = assert_terminal_safe(out).splitlines()
+    assert_terminal_safe(err)
+    assert len(lines) == 3 and lines[0].startswith("FRAMEWORK"), lines
+    row = [l for l in lines if l.startswith("FW?]0;PWNED??[2J?X  ")]
+    assert len(row) == 1 and "ex?[31m??2J-1" in row[0] and " dead " in row[0], lines
+
+    rc, out, err = spex_bytes("gc", h["work"])
+    assert rc == 0, err
+    text = assert_terminal_safe(out)
+    assert_terminal_safe(err)
+    for line in text.splitlines():
+        assert line == "" or line.startswith(("slaves/", "  ", "would free")), text
+    assert "slaves/S0/frameworks/FW?]0;PWNED??[2J?X/executors/ex?[31m??2J-1/runs/run-?[1m" \
+        in text
+    assert "  blockmgr    blockmgr-?[2J?  " in text
+
+    rc, out, err = spex_bytes("inspect", h["evil"], h["latin1"], env=cli_env(COLUMNS="200"))
+    text = assert_terminal_safe(out)
+    assert_terminal_safe(err)
+    labels = ("sandbox ", "framework ", "executor ", "liveness ", "started ", "state ", "task ",
+              "cgroup ", "disk ", "history ", "warnings", "  ", "           ")
+    for line in text.splitlines():
+        assert line == "" or line.startswith(labels), text
+    assert "framework  FW?]0;PWNED?\n" in text
+    assert "executor   spark-?[31mex?, pid " in text and ", spex 0.1??\n" in text
+    assert "task       t?[2J?1 TASK_?[5mFAILED" in text
+    assert "           boom ?[31mred?second line??2J?evil\n" in text
+    assert "  ! invalid spex setting, every task failed with it: SPEX_X: bad?[2J?value" in text
+    assert "executor   ex-??, pid 4243" in text  # not UTF-8 in the state file
+
+    # Errors: one line, sanitized, also for operands and usage errors.
+    rc, out, err = spex_bytes("ls", h["work"] + "/\x1b[2J\nnope")
+    assert rc == 1 and err.count(b"\n") == 1 and b"/?[2J?nope: No such file" in err, err
+    assert_terminal_safe(err)
+    rc, out, err = spex_bytes("ls", "--\x1b]0;x\x07")
+    assert rc == 2 and err.startswith(b"spex ls: unknown option '--?]0;x?'\nusage: "), err
+    rc, out, err = spex_bytes("no\x1b[2Jverb")
+    assert rc == 2 and err == b"spex: unknown verb 'no?[2Jverb' (spex help lists them)\n"
+
+
+def test_json_is_utf8_whatever_the_names(tmp_path):
+    """Names and state strings that are not UTF-8 reach the JSON as U+FFFD;
+    control characters are JSON-escaped, kept."""
+    h = fx.build_hostile(str(tmp_path))
+    docs = {}
+    for args in (["ls", h["work"]], ["gc", h["work"]], ["inspect", h["latin1"], h["evil"]],
+                 ["du", h["latin1"]]):
+        rc, out, err = spex_bytes(*args, "--json")
+        out.decode("utf-8")  # strict
+        docs[args[0]] = json.loads(out)
+    validate(docs["ls"], "spex.ls-1.schema.json")
+    validate(docs["gc"], "spex.gc-1.schema.json")
+    validate(docs["inspect"], "spex.inspect-1.schema.json")
+    by = {s["run_id"]: s for s in docs["ls"]["sandboxes"]}
+    assert by["run-1"]["framework_id"] == "F\ufffd"
+    assert by["run-1"]["executor_id"] == "ex-\ufffd"
+    assert by["run-1"]["path"] == "slaves/S0/frameworks/F\ufffd/executors/ex-\ufffd/runs/run-1"
+    assert by["run-\x1b[1m"]["framework_id"] == fx.EVIL_FW.decode()
+    assert {s["framework_id"] for s in docs["gc"]["sandboxes"]} == {"F\ufffd",
+                                                                   fx.EVIL_FW.decode()}
+    latin1, evil = docs["inspect"]["sandboxes"]
+    assert latin1["executor"]["executor_id"] == "ex-\ufffd\ufffd"
+    assert "/F\ufffd/" in latin1["path"]
+    assert evil["tasks"][0]["exit"]["message"] == fx.EVIL_TEXT
+    assert docs["du"]["root"] == latin1["path"]
+
+
+def test_every_line_fits_80_columns(work, tmp_path):
+    """--help of every verb, and ls, inspect, gc over ASCII and over wide
+    (CJK, emoji) names: no line wider than 80 columns, as a terminal counts."""
+    wide = fx.wide_names(str(tmp_path))
+    runs = [["help"], ["--help"]] + [[v, "--help"] for v in ("du", "inspect", "ls", "gc",
+                                                               "help")]
+    for w in (work, wide):
+        runs += [["ls", w["work"]], ["gc", w["work"]], ["gc", "--bytes", w["work"]]]
+    runs += [["inspect", work["dead"], work["live"]], ["inspect", wide["sandbox"]]]
+    for args in runs:
+        rc, out, err = spex(*args, env=cli_env(COLUMNS="80"))
+        assert rc == 0, (args, err)
+        for line in out.splitlines():
+            assert display_width(line) <= 80, (args, display_width(line), line)
+    _, out, _ = spex("ls", wide["work"], env=cli_env(COLUMNS="80"))
+    assert "\U0001f600" in out and "\u2026" in out  # wide names shown, cut
 
 
 def test_bytes_gives_exact_numbers(work):
