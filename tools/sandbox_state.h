@@ -6,8 +6,11 @@
  * The parsers and the liveness decision are pure (text and numbers in,
  * structs out); state_load(), history_load() and state_liveness() read the
  * sandbox and /proc. Fields this reader does not know are ignored; a field
- * that is missing or of the wrong type reads as null (STATE_NONE, NULL,
- * NAN). Integers go through cJSON's doubles: exact up to 2^53.
+ * that is missing, of the wrong type or out of range reads as null
+ * (STATE_NONE, NULL, NAN): a negative count, size, pid, tick or byte count
+ * (everything but exit codes), a number that is not finite, an integer
+ * beyond +-9e15. Integers go through cJSON's doubles: exact up to 2^53; no
+ * double outside an integer type's range is ever converted to it.
  */
 #ifndef TOOLS_SANDBOX_STATE_H
 #define TOOLS_SANDBOX_STATE_H
@@ -119,8 +122,9 @@ struct disk_sample {
 
 /* Parse the text of a disk-history.jsonl (len bytes): one sample per line,
  * in file order. A line that is not a JSON object with "at" (a time) and
- * "bytes" is skipped and counted in *ret_skipped (the executor may be
- * appending the last one). *ret is malloc'd (free()); *ret_n may be 0. */
+ * "bytes" (a number in [0, 2^64)) is skipped and counted in *ret_skipped
+ * (the executor may be appending the last one); a category outside
+ * [0, 9e15] reads as 0. *ret is malloc'd (free()); *ret_n may be 0. */
 void history_parse(const char *text, size_t len, struct disk_sample **ret, size_t *ret_n,
                    size_t *ret_skipped);
 

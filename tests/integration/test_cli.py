@@ -291,10 +291,11 @@ def test_hostile_names_and_state_strings_stay_on_their_line(tmp_path):
     for line in text.splitlines():
         assert line == "" or line.startswith(labels), text
     assert "framework  FW?]0;PWNED?\n" in text
-    assert "executor   spark-?[31mex?, pid " in text and ", spex 0.1??\n" in text
+    assert "executor   spark-?[31mex?, pid -, spex 0.1??\n" in text  # pid -5: null
     assert "task       t?[2J?1 TASK_?[5mFAILED" in text
     assert "           boom ?[31mred?second line??2J?evil\n" in text
     assert "  ! invalid spex setting, every task failed with it: SPEX_X: bad?[2J?value" in text
+    assert "  memory   ?, no limit\n" in text  # mem_bytes -5 and peak -1: null
     assert "executor   ex-??, pid 4243" in text  # not UTF-8 in the state file
 
     # Errors: one line, sanitized, also for operands and usage errors.
@@ -331,6 +332,7 @@ def test_json_is_utf8_whatever_the_names(tmp_path):
     assert latin1["executor"]["executor_id"] == "ex-\ufffd\ufffd"
     assert "/F\ufffd/" in latin1["path"]
     assert evil["tasks"][0]["exit"]["message"] == fx.EVIL_TEXT
+    assert evil["executor"]["pid"] is None  # -5 in the state
     assert docs["du"]["root"] == latin1["path"]
 
 
@@ -465,6 +467,38 @@ def test_inspect_json(work):
 
     assert nostate["liveness"] == "unknown" and nostate["executor"] is None
     assert nostate["tasks"] == [] and nostate["state_file"] is False
+
+
+def test_inspect_hostile_numbers(work):
+    """Negative counts in the state are null ("-", "?"), never a huge
+    unsigned number; history samples out of range are skipped and counted."""
+    path = os.path.join(work["dead"], ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["executor"]["pid"] = -5
+    doc["seq"] = -1
+    doc["disk"]["allocated_bytes"] = -1
+    usage = doc["tasks"][0]["cgroup"]["usage"]
+    usage.update(mem_bytes=-5, mem_peak_bytes=-1, cpu_ms=-3, oom_kills=-2)
+    doc["tasks"][0]["cgroup"]["limits"]["mem_limit_bytes"] = -1
+    doc["tasks"][0]["cgroup"]["limits"]["mem_bytes"] = -1
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    with open(os.path.join(work["dead"], ".spex", "disk-history.jsonl"), "a") as f:
+        f.write('\n{"at":"2026-11-18T07:00:00.000Z","bytes":1e400}\n'
+                '{"at":"2026-11-18T07:00:01.000Z","bytes":18446744073709551616}\n')
+    rc, out, err = spex("inspect", work["dead"])
+    assert rc == 0, err
+    assert "executor   spark-exec-dead, pid -, spex 0.1.0\n" in out, out
+    assert ", seq -\n" in out and "  memory   ?, no limit\n" in out, out
+    assert "TiB" not in out and "last report" not in out and "  oom " not in out, out
+    rc, doc, err = spex_json("inspect", work["dead"])
+    assert rc == 0, err
+    validate(doc, "spex.inspect-1.schema.json")
+    sb = doc["sandboxes"][0]
+    assert sb["executor"]["pid"] is None and sb["state_seq"] is None
+    assert sb["tasks"][0]["cgroup"]["usage"]["mem_bytes"] is None
+    assert sb["history"]["skipped_lines"] == 3 and len(sb["history"]["samples"]) == 11
 
 
 def test_inspect_live_human(work):

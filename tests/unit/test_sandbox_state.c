@@ -283,6 +283,67 @@ TEST(history)
 	free(s);
 }
 
+TEST(history_hostile_numbers)
+{
+	/* No double outside uint64_t's range is converted (UB: float-cast-
+	 * overflow): such a sample is skipped and counted; categories outside
+	 * the integer range read as 0. */
+	static const char text[] =
+	    "{\"at\":\"2026-11-24T11:40:00.000Z\",\"bytes\":1e400}\n"
+	    "{\"at\":\"2026-11-24T11:40:01.000Z\",\"bytes\":-1e400}\n"
+	    "{\"at\":\"2026-11-24T11:40:02.000Z\",\"bytes\":18446744073709551616}\n"
+	    "{\"at\":\"2026-11-24T11:40:03.000Z\",\"bytes\":-1}\n"
+	    "{\"at\":\"2026-11-24T11:40:04.000Z\",\"bytes\":1e19,"
+	    "\"categories\":{\"shuffle\":1e400,\"logs\":-5,\"dist\":7}}\n"
+	    "{\"at\":\"2026-11-24T11:40:05.000Z\",\"bytes\":18446744073709549568}\n";
+	struct disk_sample *s;
+	size_t n, skipped;
+	history_parse(text, strlen(text), &s, &n, &skipped);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(skipped, 4);
+	CHECK(n == 2 && s[0].bytes == 10000000000000000000ull);
+	CHECK(n == 2 && s[0].cats[CAT_SHUFFLE] == 0 && s[0].cats[CAT_LOGS] == 0);
+	CHECK(n == 2 && s[0].cats[CAT_DIST] == 7);
+	CHECK(n == 2 && s[1].bytes == 18446744073709549568ull); /* the largest double < 2^64 */
+	free(s);
+}
+
+TEST(parse_hostile_numbers)
+{
+	/* Negative counts, sizes and pids read as null; exit codes keep their
+	 * sign; numbers that are not finite are null. */
+	static const char odd[] =
+	    "{\"schema\":\"spex.state/1\",\"seq\":-3,\"executor\":{\"pid\":-5,"
+	    "\"start_ticks\":-1,\"rss_bytes\":-4096,\"exit_code\":-1,\"cpu_user_ms\":1e400},"
+	    "\"tasks\":[{\"pid\":-7,\"disk_limit_bytes\":-1,\"cgroup\":{\"limits\":{"
+	    "\"cpus\":-2,\"cpu_quota_cpus\":1e400,\"mem_limit_bytes\":-1},\"usage\":{"
+	    "\"mem_bytes\":-5,\"mem_peak_bytes\":-1,\"oom_kills\":-2}},\"exit\":{\"code\":-9}}],"
+	    "\"disk\":{\"allocated_bytes\":-1}}";
+	struct sandbox_state st;
+	struct spx_error err = {0};
+	CHECK_EQ_INT(state_parse(odd, strlen(odd), "s", &st, &err), 0);
+	CHECK_EQ_INT(st.seq, STATE_NONE);
+	CHECK_EQ_INT(st.pid, STATE_NONE);
+	CHECK_EQ_INT(st.start_ticks, STATE_NONE);
+	CHECK_EQ_INT(st.rss_bytes, STATE_NONE);
+	CHECK_EQ_INT(st.cpu_user_ms, STATE_NONE);
+	CHECK_EQ_INT(st.exit_code, -1);
+	CHECK_EQ_INT(st.disk_bytes, STATE_NONE);
+	CHECK_EQ_INT(st.ntasks, 1);
+	if (st.ntasks == 1) {
+		const struct state_task *t = &st.tasks[0];
+		CHECK_EQ_INT(t->pid, STATE_NONE);
+		CHECK_EQ_INT(t->disk_limit_bytes, STATE_NONE);
+		CHECK(isnan(t->cpus) && isnan(t->cpu_quota_cpus));
+		CHECK_EQ_INT(t->mem_limit_bytes, STATE_NONE);
+		CHECK_EQ_INT(t->mem_bytes, STATE_NONE);
+		CHECK_EQ_INT(t->mem_peak_bytes, STATE_NONE);
+		CHECK_EQ_INT(t->oom_kills, STATE_NONE);
+		CHECK_EQ_INT(t->exit_code, -9);
+	}
+	state_clear(&st);
+}
+
 static char root[64];
 
 static void
@@ -468,6 +529,8 @@ main(void)
 	RUN(stat_parse);
 	RUN(process_tree);
 	RUN(history);
+	RUN(history_hostile_numbers);
+	RUN(parse_hostile_numbers);
 	RUN(load_from_a_sandbox);
 	RUN(path_within);
 	RUN(dir_user);
