@@ -24,7 +24,8 @@
 #define GC_USAGE                                                                                   \
 	"usage: spex gc [--older-than DURATION] [--apply] [--log-tail SIZE]\n"                     \
 	"               [--json] [--bytes] [WORK_DIR]"
-#define GC_LOG_TAIL (32ull << 20) /* SPEX_LOG_TAIL's default */
+#define GC_LOG_TAIL     (32ull << 20) /* SPEX_LOG_TAIL's default */
+#define GC_LOG_TAIL_MAX (1ull << 40)  /* 1 TiB: more is a typo (and reclaim adds to it) */
 
 void
 cmd_gc_usage(FILE *f)
@@ -43,7 +44,8 @@ cmd_gc_usage(FILE *f)
 	        "  --older-than DURATION  only sandboxes whose state was last written at least\n"
 	        "                         this long ago (5mins, 6hrs, 2days, 1weeks)\n"
 	        "  --apply                remove; without it, only say what would be freed\n"
-	        "  --log-tail SIZE        bytes of stdout/stderr kept (default 32MiB)\n"
+	        "  --log-tail SIZE        bytes of stdout/stderr kept (default 32MiB, at most\n"
+	        "                         1TiB)\n"
 	        "  --json                 the plan or the result as JSON (schema spex.gc/1)\n"
 	        "  --bytes                exact byte counts instead of human units\n"
 	        "  -h, --help             this help\n");
@@ -376,6 +378,8 @@ cmd_gc(int argc, char **argv)
 				spx_error_clear(&err);
 				return CLI_USAGE;
 			}
+			if (g.ropts.log_tail > GC_LOG_TAIL_MAX)
+				return cli_usage_error(&p, "--log-tail: '%s' is more than 1TiB", v);
 			break;
 		case OPT_JSON:
 			g.json = true;

@@ -172,6 +172,16 @@ def test_help_version_and_usage_exit_codes():
     assert spex("ls", "--json=yes")[0] == 2
 
 
+def test_gc_log_tail_above_1tib_is_a_usage_error(work):
+    """--log-tail near 2^64 would overflow the reclaim's sums: refused."""
+    for big in ("16777215TiB", "18446744073709549568", "1025GiB"):
+        rc, out, err = spex("gc", "--log-tail", big, work["work"])
+        assert rc == 2 and out == "", (big, err)
+        assert err.splitlines()[0] == "spex gc: --log-tail: '%s' is more than 1TiB" % big
+    rc, doc, err = spex_json("gc", "--log-tail", "1TiB", work["work"])
+    assert rc == 0 and doc["log_tail_bytes"] == 1 << 40, err
+
+
 def test_missing_work_dir_is_one_line_exit_1(tmp_path):
     missing = str(tmp_path / "nope")
     for verb in ("ls", "gc"):
