@@ -122,7 +122,7 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 	ls_row(t, &c, "FRAMEWORK", "EXECUTOR", -1, "STATE", "AGE", "TOTAL", "TOP");
 	for (size_t i = 0; i < n; i++) {
 		char age[16];
-		clock_human_duration(now_ms - v[i].since_ms, age, sizeof(age));
+		clock_human_duration(clock_diff_ms(now_ms, v[i].since_ms), age, sizeof(age));
 		ls_row(t, &c, v[i].ref->framework_id, v[i].ref->executor_id, (int)v[i].live,
 		       liveness_name(v[i].live), age, tot[i], top[i]);
 	}
@@ -159,7 +159,7 @@ ls_json(const struct workdir *w, const struct sandbox_summary *v, size_t n, int6
 		jo_str(o, "state_error", s->state_error);
 		jo_int(o, "executor_pid", s->has_state ? s->state.pid : STATE_NONE);
 		jo_time(o, "since", s->since_ms);
-		jo_secs(o, "age_s", now_ms > s->since_ms ? now_ms - s->since_ms : 0);
+		jo_secs(o, "age_s", CLI_MAX(clock_diff_ms(now_ms, s->since_ms), 0));
 		if (s->scanned) {
 			int top = summary_top(s->scan.bytes);
 			jo_u64(o, "allocated_bytes", s->scan.total_bytes);

@@ -50,11 +50,12 @@ int_text(int64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* The duration from then_ms to now_ms, human (clock_human_duration). */
+/* The duration from then_ms to now_ms, human (clock_human_duration),
+ * clamped rather than overflowing (clock_diff_ms). */
 static const char *
 ago(int64_t now_ms, int64_t then_ms, char *buf, size_t len)
 {
-	return clock_human_duration(now_ms - then_ms, buf, len);
+	return clock_human_duration(clock_diff_ms(now_ms, then_ms), buf, len);
 }
 
 /* The colour of a liveness. */
@@ -302,7 +303,7 @@ print_history(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		mn = vals[i] < mn ? vals[i] : mn;
 		mx = vals[i] > mx ? vals[i] : mx;
 	}
-	clock_human_duration(v->hist[v->nhist - 1].at_ms - v->hist[0].at_ms, span, sizeof(span));
+	ago(v->hist[v->nhist - 1].at_ms, v->hist[0].at_ms, span, sizeof(span));
 	line(f, t, "history", NULL, "%zu sample%s over %s: min %s, max %s", v->nhist,
 	     v->nhist == 1 ? "" : "s", span, cli_size(t, mn, lo, sizeof(lo)),
 	     cli_size(t, mx, hi, sizeof(hi)));

@@ -124,7 +124,7 @@ void
 jo_time(cJSON *o, const char *key, int64_t ms)
 {
 	char buf[40];
-	if (ms == STATE_NONE)
+	if (ms == STATE_NONE || !clock_rfc3339_range(ms))
 		jo_chk(cJSON_AddNullToObject(o, key));
 	else
 		jo_chk(cJSON_AddStringToObject(o, key, clock_format_rfc3339(ms, buf, sizeof(buf))));

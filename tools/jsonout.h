@@ -42,7 +42,8 @@ void jo_str(cJSON *o, const char *key, const char *s);
  */
 char *jo_utf8(const char *s, size_t max);
 void jo_bool(cJSON *o, const char *key, int b);
-/* An RFC 3339 time from ms since the epoch, or null for STATE_NONE. */
+/* An RFC 3339 time from ms since the epoch, or null for STATE_NONE and
+ * outside the years 0000-9999 (a file's mtime may be anything). */
 void jo_time(cJSON *o, const char *key, int64_t ms);
 /* Whole seconds from ms, or null for STATE_NONE. */
 void jo_secs(cJSON *o, const char *key, int64_t ms);

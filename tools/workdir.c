@@ -2,6 +2,7 @@
  * The sandboxes of an agent work dir (workdir.h).
  */
 #include "workdir.h"
+#include "clock.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -98,7 +99,7 @@ add_run(struct walk *k, const char *run, const struct stat *st, bool other)
 	r->rel = xasprintf("slaves/%s/frameworks/%s/executors/%s/runs/%s", k->ids[0], k->ids[1],
 	                   k->ids[2], run);
 	r->other_dev = other;
-	r->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+	r->mtime_ms = clock_timespec_ms(&st->st_mtim);
 }
 
 /*

@@ -414,6 +414,34 @@ def test_ls_liveness_follows_the_process(work, live_proc):
     assert (live["liveness"], live["liveness_reason"]) == ("dead", "pid gone")
 
 
+def test_year_1_against_the_largest_now(work):
+    """Times of year 1 in a state and the largest SPEX_NOW: ages are
+    clamped, never a signed overflow (UBSan aborts the ASan build on one)."""
+    path = os.path.join(work["dead"], ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    year1 = "0001-01-01T00:00:00.000Z"
+    doc["written_at"] = doc["executor"]["started_at"] = doc["disk_at"] = year1
+    doc["tasks"][0]["launched_at"] = doc["tasks"][0]["ended_at"] = year1
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    far = str((2 ** 63 - 1) // 1000)
+    env = cli_env(SPEX_NOW=far)
+    rc, out, err = spex("ls", work["work"], env=env)
+    assert rc == 0, err
+    row = [l for l in out.splitlines() if "spark-exec-dead" in l][0]
+    assert "106751991167d" in row.replace("\u2026", ""), row
+    rc, doc, err = spex_json("ls", work["work"], env=env)
+    assert rc == 0, err
+    dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+    assert dead["age_s"] == (2 ** 63 - 1) // 1000
+    for args in (["inspect", work["dead"]], ["gc", work["work"]]):
+        rc, out, err = spex(*args, env=env)
+        assert rc == 0 and "106751991167d ago" in out, (args, err, out)
+        rc, doc, err = spex_json(*args, env=env)
+        assert rc == 0, err
+
+
 def test_ls_refuses_a_wrong_schema(work):
     path = os.path.join(work["reused"], ".spex", "state.json")
     with open(path) as f:

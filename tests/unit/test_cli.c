@@ -190,6 +190,40 @@ TEST(times)
 	CHECK_EQ_INT(clock_parse_rfc3339("2026-11-24T11:40:00Zjunk", &ms), -1);
 	CHECK_EQ_INT(clock_parse_rfc3339("", &ms), -1);
 	CHECK_EQ_INT(clock_parse_rfc3339(NULL, &ms), -1);
+	CHECK_EQ_STR(clock_format_rfc3339(-1, buf, sizeof(buf)), "1969-12-31T23:59:59.999Z");
+	/* Years 0000 to 9999 only; the ends of int64_t without overflow. */
+	CHECK_EQ_STR(clock_format_rfc3339(253402300799999LL, buf, sizeof(buf)),
+	             "9999-12-31T23:59:59.999Z");
+	CHECK_EQ_STR(clock_format_rfc3339(-62167219200000LL, buf, sizeof(buf)),
+	             "0000-01-01T00:00:00.000Z");
+	CHECK_EQ_STR(clock_format_rfc3339(253402300800000LL, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(-62167219200001LL, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(INT64_MAX, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(-INT64_MAX, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(INT64_MIN, buf, sizeof(buf)), "invalid");
+}
+
+TEST(time_differences)
+{
+	/* Year 1 against the largest SPEX_NOW: clamped, never overflowing. */
+	int64_t year1, far = INT64_MAX / 1000 * 1000;
+	char buf[16];
+	CHECK_EQ_INT(clock_parse_rfc3339("0001-01-01T00:00:00.000Z", &year1), 0);
+	CHECK(year1 < 0);
+	CHECK_EQ_INT(clock_diff_ms(far, year1), INT64_MAX);
+	CHECK_EQ_INT(clock_diff_ms(year1, far), -INT64_MAX);
+	CHECK_EQ_INT(clock_diff_ms(INT64_MIN, 1), -INT64_MAX); /* never STATE_NONE */
+	CHECK_EQ_INT(clock_diff_ms(INT64_MIN, 0), -INT64_MAX);
+	CHECK_EQ_INT(clock_diff_ms(5000, 2000), 3000);
+	CHECK_EQ_INT(clock_diff_ms(-5, 10), -15);
+	CHECK_EQ_STR(clock_human_duration(clock_diff_ms(far, year1), buf, sizeof(buf)),
+	             "106751991167d");
+	struct timespec ts = {.tv_sec = INT64_MAX / 100, .tv_nsec = 999999999};
+	CHECK_EQ_INT(clock_timespec_ms(&ts), INT64_MAX);
+	ts.tv_sec = -ts.tv_sec;
+	CHECK_EQ_INT(clock_timespec_ms(&ts), -INT64_MAX);
+	ts = (struct timespec){.tv_sec = 1795520400, .tv_nsec = 123456789};
+	CHECK_EQ_INT(clock_timespec_ms(&ts), 1795520400123LL);
 }
 
 TEST(durations)
@@ -335,6 +369,7 @@ main(void)
 	RUN(shrink);
 	RUN(options);
 	RUN(times);
+	RUN(time_differences);
 	RUN(durations);
 	RUN(now_fixed);
 	RUN(sparkline);

@@ -491,6 +491,11 @@ TEST(gc_policy)
 	CHECK_EQ_INT(gc_decide(LIVENESS_LIVE, false, 0, 100 * H, H, &age), GC_SKIP_LIVE);
 	CHECK_EQ_INT(gc_decide(LIVENESS_UNKNOWN, false, 0, 100 * H, 0, &age), GC_SKIP_UNKNOWN);
 	CHECK_EQ_INT(gc_decide(LIVENESS_DEAD, true, 0, 100 * H, 0, &age), GC_SKIP_BUSY);
+	/* Written in year 1 (hostile), now the largest SPEX_NOW: clamped. */
+	CHECK_EQ_INT(
+	    gc_decide(LIVENESS_DEAD, false, -62135596800000LL, INT64_MAX / 1000 * 1000, H, &age),
+	    GC_RECLAIM);
+	CHECK_EQ_INT(age, INT64_MAX);
 	CHECK_EQ_STR(gc_verdict_text(GC_SKIP_YOUNG), "too recent");
 }
 
