@@ -20,6 +20,7 @@ json_executor(cJSON *o, const struct inspect_view *v)
 	cJSON *e = jo_add_object(o, "executor");
 	jo_int(e, "pid", st->pid);
 	jo_int(e, "start_ticks", st->start_ticks);
+	jo_int(e, "pid_ns", st->pid_ns);
 	jo_str(e, "boot_id", st->boot_id);
 	jo_str(e, "version", st->version);
 	jo_str(e, "state", st->state);

@@ -170,6 +170,7 @@ parse_executor(const cJSON *e, struct sandbox_state *st)
 	st->cpu_user_ms = get_count(e, "cpu_user_ms");
 	st->cpu_system_ms = get_count(e, "cpu_system_ms");
 	st->config_error = get_str(e, "config_error");
+	st->pid_ns = get_count(e, "pid_ns");
 }
 
 int
@@ -356,6 +357,10 @@ liveness_decide(const struct sandbox_state *st, const struct liveness_probe *p,
 		*why = "other boot";
 		return LIVENESS_DEAD;
 	}
+	if (st->pid_ns != STATE_NONE && st->pid_ns != p->pid_ns) {
+		*why = p->pid_ns ? "other pid namespace" : "pid namespace unreadable";
+		return LIVENESS_UNKNOWN;
+	}
 	if (st->pid == STATE_NONE || st->pid <= 0 || p->stat_errno == ENOENT ||
 	    p->stat_errno == ESRCH) {
 		if (p->proc_hidden && st->pid > 0) {
@@ -415,6 +420,9 @@ state_liveness(const struct sandbox_state *st, const char **ret_why)
 		}
 		if (f)
 			fclose(f);
+		struct stat ns;
+		if (stat("/proc/self/ns/pid", &ns) == 0)
+			p.pid_ns = (int64_t)ns.st_ino;
 		if (st->pid > 0 && st->pid <= INT32_MAX) {
 			if (procinfo_read((pid_t)st->pid, &pi) == 0)
 				p.start_ticks = (int64_t)pi.start_ticks;

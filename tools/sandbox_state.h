@@ -62,6 +62,7 @@ struct sandbox_state {
 	char *subscription; /* executor.subscription.state */
 	int64_t rss_bytes, cpu_user_ms, cpu_system_ms;
 	char *config_error; /* executor.config_error: the invalid setting, or NULL */
+	int64_t pid_ns;     /* executor.pid_ns: st_ino of its /proc/self/ns/pid, or STATE_NONE */
 	struct state_task *tasks;
 	size_t ntasks;
 	/* the last disk report: disk.allocated_bytes and disk_at */
@@ -98,14 +99,18 @@ struct liveness_probe {
 	bool proc_hidden;    /* /proc hides other users' processes from us */
 	int stat_errno;      /* 0: /proc/<pid>/stat was read and parsed; else why not */
 	int64_t start_ticks; /* its field 22 when stat_errno is 0 */
+	int64_t pid_ns;      /* st_ino of our /proc/self/ns/pid; 0 when unreadable */
 };
 
 /*
  * The liveness rule of docs/state.md, given the state (NULL: no state
  * file) and the probe. *ret_why (may be NULL) gets a short reason: "no
  * state file", "exited", "other boot", "pid gone", "pid reused", "running",
- * or for unknown "boot id unreadable", "/proc hides pids", "stat
- * unreadable". Pure.
+ * or for unknown "boot id unreadable", "other pid namespace" (the state
+ * records executor.pid_ns and it is not ours: its pid means nothing in our
+ * /proc), "pid namespace unreadable", "/proc hides pids", "stat
+ * unreadable". A state without pid_ns (null or absent) skips that check.
+ * Pure.
  */
 enum liveness liveness_decide(const struct sandbox_state *st, const struct liveness_probe *p,
                               const char **ret_why);

@@ -674,6 +674,45 @@ def test_gc_refuses_live_sandbox(work, live_proc):
     assert not os.path.exists(os.path.join(work["live"], "blockmgr-9"))
 
 
+def set_pid_ns(sandbox, value):
+    path = os.path.join(sandbox, ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["executor"]["pid_ns"] = value
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+def test_liveness_in_another_pid_namespace(work):
+    """A state recording another pid namespace than ours: its pid says
+    nothing in our /proc, so liveness is unknown and gc keeps the sandbox;
+    our own namespace or null changes nothing."""
+    ours = os.stat("/proc/self/ns/pid").st_ino
+    set_pid_ns(work["live"], ours)
+    set_pid_ns(work["reused"], ours + 1)
+    set_pid_ns(work["dead"], None)
+    rc, doc, err = spex_json("ls", work["work"])
+    assert rc == 0, err
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert (by["spark-exec-live"]["liveness"], by["spark-exec-live"]["liveness_reason"]) == \
+        ("live", "running")
+    assert (by["spark-exec-reused"]["liveness"], by["spark-exec-reused"]["liveness_reason"]) \
+        == ("unknown", "other pid namespace")
+    assert by["spark-exec-dead"]["liveness"] == "dead"
+    before = fx.tree_snapshot(work["reused"])
+    rc, doc, err = spex_json("gc", "--apply", work["work"])
+    assert rc == 0, err
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert by["spark-exec-reused"]["action"] == "skipped"
+    assert by["spark-exec-reused"]["skip_reason"] == "liveness unknown"
+    assert by["spark-exec-dead"]["action"] == "reclaimed"
+    assert fx.tree_snapshot(work["reused"]) == before
+    rc, out, _ = spex("gc", work["work"])
+    assert "  skipped, liveness unknown (other pid namespace)\n" in out, out
+    rc, doc, _ = spex_json("inspect", work["reused"])
+    assert doc["sandboxes"][0]["executor"]["pid_ns"] == ours + 1
+
+
 def test_gc_skips_a_sandbox_a_process_works_in(work):
     p = subprocess.Popen(["sleep", "60"], cwd=work["dead"])
     try:

@@ -138,6 +138,7 @@ mkstate(const char *state, const char *boot, int64_t pid, int64_t ticks)
 	st.boot_id = (char *)boot;
 	st.pid = pid;
 	st.start_ticks = ticks;
+	st.pid_ns = STATE_NONE; /* not recorded */
 	return st;
 }
 
@@ -184,6 +185,54 @@ TEST(liveness_rule)
 	CHECK_EQ_STR(liveness_name(LIVENESS_DEAD), "dead");
 }
 
+TEST(liveness_pid_namespace)
+{
+	const char *why;
+	struct liveness_probe p = {.boot_id = "B", .start_ticks = 77, .pid_ns = 4026531836};
+	struct sandbox_state st = mkstate("running", "B", 10, 77);
+
+	/* Not recorded (an older executor, or null): no check. */
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_LIVE);
+	st.pid_ns = 4026531836; /* ours */
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_LIVE);
+	CHECK_EQ_STR(why, "running");
+	/* Another pid namespace: its pid says nothing about our /proc, both
+	 * ways (a match could be another process, a miss is no proof). */
+	st.pid_ns = 4026532999;
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "other pid namespace");
+	p.stat_errno = ENOENT;
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "other pid namespace");
+	p.pid_ns = 0; /* ours unreadable */
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "pid namespace unreadable");
+	/* exited and other boot are proofs whatever the namespace */
+	st.state = "exited";
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_DEAD);
+	CHECK_EQ_STR(why, "exited");
+	st.state = "running";
+	st.boot_id = "A";
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_DEAD);
+	CHECK_EQ_STR(why, "other boot");
+	/* Parsed from the state file: an integer, null or absent. */
+	static const char doc[] = "{\"schema\":\"spex.state/1\",\"executor\":{\"pid_ns\":%s}}";
+	char text[128];
+	struct spx_error err = {0};
+	struct sandbox_state parsed;
+	snprintf(text, sizeof(text), doc, "4026531836");
+	CHECK_EQ_INT(state_parse(text, strlen(text), "s", &parsed, &err), 0);
+	CHECK_EQ_INT(parsed.pid_ns, 4026531836);
+	state_clear(&parsed);
+	snprintf(text, sizeof(text), doc, "null");
+	CHECK_EQ_INT(state_parse(text, strlen(text), "s", &parsed, &err), 0);
+	CHECK_EQ_INT(parsed.pid_ns, STATE_NONE);
+	state_clear(&parsed);
+	CHECK_EQ_INT(state_parse(full_state, strlen(full_state), "s", &parsed, &err), 0);
+	CHECK_EQ_INT(parsed.pid_ns, STATE_NONE);
+	state_clear(&parsed);
+}
+
 TEST(liveness_of_ourselves)
 {
 	struct proc_info pi;
@@ -200,6 +249,14 @@ TEST(liveness_of_ourselves)
 	st.start_ticks++;
 	CHECK_EQ_INT(state_liveness(&st, &why), LIVENESS_DEAD);
 	CHECK_EQ_STR(why, "pid reused");
+	struct stat ns;
+	CHECK_EQ_INT(stat("/proc/self/ns/pid", &ns), 0);
+	st.start_ticks--;
+	st.pid_ns = (int64_t)ns.st_ino; /* ours: as without */
+	CHECK_EQ_INT(state_liveness(&st, &why), LIVENESS_LIVE);
+	st.pid_ns++;
+	CHECK_EQ_INT(state_liveness(&st, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "other pid namespace");
 }
 
 TEST(stat_parse)
@@ -530,6 +587,7 @@ main(void)
 	RUN(parse_refuses);
 	RUN(parse_tolerates_types);
 	RUN(liveness_rule);
+	RUN(liveness_pid_namespace);
 	RUN(liveness_of_ourselves);
 	RUN(stat_parse);
 	RUN(process_tree);
