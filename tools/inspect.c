@@ -3,6 +3,7 @@
  */
 #include "inspect.h"
 #include "report.h"
+#include "summary.h"
 #include "util.h"
 
 #include <errno.h>
@@ -142,7 +143,7 @@ inspect_gather(const char *path, int64_t now_ms, uint64_t log_head, uint64_t log
 		    __builtin_add_overflow(ret->disk_limit, (uint64_t)lim, &ret->disk_limit))
 			ret->disk_limit = UINT64_MAX;
 	}
-	if (scan_sandbox(path, NULL, &ret->scan, &e) < 0) {
+	if (summary_scan(path, &ret->scan, &e) < 0) {
 		ret->scan_error = xstrdup(spx_error_msg(&e));
 		spx_error_clear(&e);
 	} else {

@@ -192,6 +192,26 @@ def test_missing_work_dir_is_one_line_exit_1(tmp_path):
     assert rc == 1 and len(err.splitlines()) == 1 and "slaves/" in err
     rc, _, err = spex("inspect", missing)
     assert rc == 1 and err == "spex inspect: %s: No such file or directory\n" % missing
+    rc, out, err = spex("du", missing)
+    assert rc == 1 and out == "" and err == "spex du: %s: No such file or directory\n" % missing
+    afile = str(tmp_path / "afile")
+    open(afile, "w").close()
+    rc, out, err = spex("du", afile)
+    assert rc == 1 and out == "" and err == "spex du: %s: Not a directory\n" % afile
+
+
+def test_du_mount_note_names_the_path(tmp_path):
+    root = str(tmp_path / "sb")
+    mnt = os.path.join(root, "mnt")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "spex-test", mnt],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        rc, out, err = spex("du", root)
+        assert rc == 0 and err == "spex du: %s: note: 1 mount point below not entered\n" % root
+    finally:
+        subprocess.run(["umount", mnt], check=True)
 
 
 def run_in_pty(args, env):
