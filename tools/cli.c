@@ -7,13 +7,13 @@
 
 #include <inttypes.h>
 #include <langinfo.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <wchar.h>
 
 int
 cli_width_decide(const char *columns, int tty_cols)
@@ -56,10 +56,15 @@ cli_term_init(struct cli_term *ret)
 		cols = ws.ws_col;
 	ret->width = cli_width_decide(getenv("COLUMNS"), cols);
 	ret->color = cli_color_decide(tty, getenv("NO_COLOR"), getenv("TERM"));
-	setlocale(LC_CTYPE, "");
-	const char *cs = nl_langinfo(CODESET);
-	ret->utf8 = cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
+	ret->utf8 = cli_locale_utf8();
 	ret->exact = false;
+}
+
+bool
+cli_locale_utf8(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+	return cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0);
 }
 
 const char *
@@ -78,72 +83,154 @@ cli_size(const struct cli_term *t, uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* Length in bytes of the UTF-8 sequence starting at s (1 for an invalid or
- * truncated one). */
-static size_t
-utf8_len(const unsigned char *s)
+size_t
+cli_utf8_decode(const char *s, uint32_t *ret_cp)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp, min;
 	size_t n;
 
-	if (s[0] < 0xc0)
+	if (p[0] < 0x80) {
+		*ret_cp = p[0];
 		return 1;
-	else if (s[0] < 0xe0)
-		n = 2;
-	else if (s[0] < 0xf0)
-		n = 3;
-	else if (s[0] < 0xf8)
-		n = 4;
-	else
-		return 1;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 1;
 	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+		min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = p[0] & 0x0f;
+		min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) { /* a NUL stops here: not a continuation */
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*ret_cp = cp;
 	return n;
+}
+
+/* Must the code point cp not reach a terminal as it is (cli_sanitize)? */
+static bool
+cp_unsafe(uint32_t cp)
+{
+	if (cp >= 0x20 && cp < 0x7f)
+		return false;
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       wcwidth((wchar_t)cp) < 0;
+}
+
+/* The next unit of the string at s: a valid UTF-8 sequence, or one byte that
+ * is not part of one. Its length in bytes; its columns in *ret_cols. */
+static size_t
+next_unit(const char *s, size_t *ret_cols)
+{
+	uint32_t cp;
+	size_t n = cli_utf8_decode(s, &cp);
+
+	if (n == 0) {
+		*ret_cols = 1;
+		return 1;
+	}
+	*ret_cols = cp_unsafe(cp) ? 1 : (size_t)wcwidth((wchar_t)cp);
+	return n;
+}
+
+char *
+cli_sanitize(char *s, bool utf8)
+{
+	char *out = s;
+	const char *in = s;
+
+	while (*in) {
+		uint32_t cp = (unsigned char)*in;
+		size_t n = utf8 ? cli_utf8_decode(in, &cp) : 1;
+		if (n == 0 || (!utf8 && cp >= 0x80) || cp_unsafe(cp)) {
+			*out++ = '?';
+			in += n ? n : 1;
+			continue;
+		}
+		memmove(out, in, n);
+		out += n;
+		in += n;
+	}
+	*out = '\0';
+	return s;
 }
 
 size_t
 cli_cols(const char *s)
 {
-	size_t cols = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p += utf8_len(p))
-		cols++;
+	size_t cols = 0, c;
+	for (const char *p = s; *p; cols += c)
+		p += next_unit(p, &c);
 	return cols;
 }
 
-/* Byte offset in s after skipping cols code points. */
-static size_t
-skip_cols(const char *s, size_t cols)
+size_t
+cli_width(const char *s, bool utf8)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p && cols-- > 0)
-		p += utf8_len(p);
-	return (size_t)((const char *)p - s);
+	_cleanup_free_ char *t = cli_sanitize(xstrdup(s), utf8);
+	return cli_cols(t);
+}
+
+/* Append the n bytes at src to buf (capacity len, *at used) if they fit
+ * with a NUL after them. Returns whether they did. */
+static bool
+append(char *buf, size_t len, size_t *at, const char *src, size_t n)
+{
+	if (*at + n >= len)
+		return false;
+	memcpy(buf + *at, src, n);
+	*at += n;
+	buf[*at] = '\0';
+	return true;
 }
 
 const char *
 cli_fit(const char *s, size_t width, bool utf8, bool keep_end, char *buf, size_t len)
 {
 	const char *mark = utf8 ? "\u2026" : "~";
-	size_t cols = cli_cols(s);
+	_cleanup_free_ char *t = cli_sanitize(xstrdup(s), utf8);
+	size_t cols = cli_cols(t), at = 0, from = 0, c, n;
+	bool cut = cols > width;
 
 	if (len == 0)
 		return buf;
-	if (cols <= width) {
-		snprintf(buf, len, "%s", s);
+	buf[0] = '\0';
+	if (cut && width == 0)
 		return buf;
+	if (cut && keep_end) {
+		/* Drop units from the start until the rest fits beside the mark, then
+		 * the zero-width ones that belonged to a dropped character. */
+		for (size_t rest = cols; t[from] && rest > width - 1; from += n) {
+			n = next_unit(t + from, &c);
+			rest -= c;
+		}
+		while (t[from] && (n = next_unit(t + from, &c)) > 0 && c == 0)
+			from += n;
+		append(buf, len, &at, mark, strlen(mark));
 	}
-	if (width == 0) {
-		buf[0] = '\0';
-		return buf;
+	size_t budget = cut && !keep_end ? width - 1 : width, used = 0;
+	for (const char *p = t + from; *p; p += n) {
+		n = next_unit(p, &c);
+		if (used + c > budget || !append(buf, len, &at, p, n))
+			break;
+		used += c;
 	}
-	if (keep_end) {
-		size_t from = skip_cols(s, cols - (width - 1));
-		snprintf(buf, len, "%s%s", mark, s + from);
-	} else {
-		size_t upto = skip_cols(s, width - 1);
-		snprintf(buf, len, "%.*s%s", (int)upto, s, mark);
-	}
+	if (cut && !keep_end)
+		append(buf, len, &at, mark, strlen(mark));
 	return buf;
 }
 
@@ -177,17 +264,30 @@ cli_shrink(size_t *w, size_t n, size_t avail, size_t min)
 	}
 }
 
+/* Print "spex VERB: " and the message fmt/ap, sanitized, on stderr. */
+static void
+err_line(const char *verb, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+
+	fflush(stdout);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (msg)
+		cli_sanitize(msg, cli_locale_utf8());
+	fprintf(stderr, "spex%s%s: %s\n", verb ? " " : "", verb ? verb : "",
+	        msg ? msg : "out of memory");
+	free(msg);
+}
+
 void
 cli_err(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "spex %s: ", verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_line(verb, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int
@@ -218,12 +318,10 @@ cli_usage_error(const struct cli_parser *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "spex %s: ", p->verb);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_line(p->verb, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s\n", p->usage);
+	fprintf(stderr, "%s\n", p->usage);
 	return CLI_USAGE;
 }
 

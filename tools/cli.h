@@ -3,6 +3,9 @@
  *
  *  - exit status 0 ok, 1 error, 2 usage;
  *  - errors on stderr, one line: "spex VERB: PATH: reason";
+ *  - text from the disk, the state file or /proc is sanitized before it is
+ *    printed (cli_sanitize): no control character or escape sequence
+ *    reaches the terminal, every line stays one line;
  *  - output fits the terminal: COLUMNS, else the width of stdout's terminal,
  *    else 80;
  *  - colour only when stdout is a terminal, NO_COLOR is unset or empty and
@@ -38,8 +41,11 @@ struct cli_term {
 };
 
 /* Fill *ret from COLUMNS, TIOCGWINSZ on stdout, NO_COLOR, TERM and the
- * locale (calls setlocale(LC_CTYPE, "")); exact is false. */
+ * locale (main calls setlocale(LC_CTYPE, "") first); exact is false. */
 void cli_term_init(struct cli_term *ret);
+
+/* Is the codeset of the current LC_CTYPE UTF-8? */
+bool cli_locale_utf8(void);
 
 /* The width: a COLUMNS that is a whole number wins, then tty_cols when it is
  * positive, then 80; the result is clamped to [40, 1000]. Pure. */
@@ -62,20 +68,48 @@ const char *cli_sgr(const struct cli_term *t, const char *sgr);
  * Writes into buf (32 bytes suffice) and returns it. */
 const char *cli_size(const struct cli_term *t, uint64_t n, char *buf, size_t len);
 
-/* Display columns of the UTF-8 string s: one per code point (control and
- * combining characters are not special-cased). Invalid bytes count one each. */
-size_t cli_cols(const char *s);
+/*
+ * The valid UTF-8 sequence at s: its length (1 to 4; 1 for the NUL at the
+ * end) with its code point in *ret_cp, or 0 when s does not start one (a
+ * stray continuation or lead byte, a truncated sequence, an overlong form,
+ * a surrogate, beyond U+10FFFF). Pure.
+ */
+size_t cli_utf8_decode(const char *s, uint32_t *ret_cp);
 
 /*
- * Copy s into buf (capacity len) cut to at most width columns. When s is
- * wider, the cut is marked with an ellipsis ("…" when utf8, else "~"), at the
- * end, or at the start when keep_end is set (for ids, whose end tells them
- * apart). Cuts fall on code point boundaries. width 0 gives "". Returns buf.
+ * Make s safe to print on a terminal, in place: every C0 control character
+ * (newline and tab included), DEL, C1 control (U+0080-U+009F), line or
+ * paragraph separator (U+2028, U+2029), bidirectional control (U+061C,
+ * U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), code point the locale
+ * cannot print (wcwidth() < 0) and byte that is not part of valid UTF-8
+ * becomes one '?', like ls -q. Without utf8 (a locale that is not UTF-8)
+ * every byte >= 0x80 becomes '?' too. The result is never longer. Returns s.
+ */
+char *cli_sanitize(char *s, bool utf8);
+
+/*
+ * Display columns of s, which cli_sanitize() left as it is or which is
+ * ASCII: wcwidth() of each code point (2 for wide CJK and emoji, 0 for
+ * combining marks); what cli_sanitize() would replace counts 1, the '?' it
+ * becomes. Depends on LC_CTYPE.
+ */
+size_t cli_cols(const char *s);
+
+/* Display columns of any s once sanitized (cli_sanitize(s, utf8)). */
+size_t cli_width(const char *s, bool utf8);
+
+/*
+ * Copy s, sanitized (cli_sanitize), into buf (capacity len) cut to at most
+ * width columns. When s is wider, the cut is marked with an ellipsis ("…"
+ * when utf8, else "~"), at the end, or at the start when keep_end is set
+ * (for ids, whose end tells them apart). Cuts fall on code point
+ * boundaries, also when buf is too small; a wide character that does not fit
+ * whole is left out. width 0 gives "". Returns buf.
  */
 const char *cli_fit(const char *s, size_t width, bool utf8, bool keep_end, char *buf, size_t len);
 
-/* Print s cut to width columns (cli_fit, keeping the start), then pad with
- * spaces to width when pad is set. */
+/* Print s sanitized and cut to width columns (cli_fit, keeping the start),
+ * then pad with spaces to width when pad is set. */
 void cli_put_fit(FILE *f, const char *s, size_t width, bool utf8, bool pad);
 
 /*
@@ -86,7 +120,8 @@ void cli_put_fit(FILE *f, const char *s, size_t width, bool utf8, bool pad);
  */
 void cli_shrink(size_t *w, size_t n, size_t avail, size_t min);
 
-/* One-line error on stderr: "spex VERB: " + the formatted text + "\n". */
+/* One-line error on stderr: "spex VERB: " ("spex: " when verb is NULL) + the
+ * formatted text, sanitized (cli_sanitize, the locale's codeset) + "\n". */
 void cli_err(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Flush stdout; on a write error say so (cli_err) and return CLI_ERROR,
@@ -129,8 +164,8 @@ void cli_parser_init(struct cli_parser *p, const char *verb, const char *usage,
  * usage line on stderr: the caller then returns CLI_USAGE. */
 int cli_next(struct cli_parser *p, const char **ret_value);
 
-/* Print "spex VERB: <message>" and the usage line on stderr; returns
- * CLI_USAGE. */
+/* Print "spex VERB: <message>" (sanitized, as cli_err) and the usage line
+ * on stderr; returns CLI_USAGE. */
 int cli_usage_error(const struct cli_parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -25,8 +25,27 @@ clock_now_ms(int64_t *ret_ms, struct spx_error *err)
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*ret_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	*ret_ms = clock_timespec_ms(&ts);
 	return 0;
+}
+
+int64_t
+clock_diff_ms(int64_t a, int64_t b)
+{
+	int64_t d;
+	if (__builtin_sub_overflow(a, b, &d) || d == INT64_MIN)
+		return a > b ? INT64_MAX : -INT64_MAX;
+	return d;
+}
+
+int64_t
+clock_timespec_ms(const struct timespec *ts)
+{
+	int64_t ms;
+	if (__builtin_mul_overflow((int64_t)ts->tv_sec, (int64_t)1000, &ms) ||
+	    __builtin_add_overflow(ms, (int64_t)(ts->tv_nsec / 1000000), &ms) || ms == INT64_MIN)
+		return ts->tv_sec < 0 ? -INT64_MAX : INT64_MAX;
+	return ms;
 }
 
 /* n decimal digits at s into *ret; 0 or -1. */
@@ -97,19 +116,33 @@ clock_parse_rfc3339(const char *s, int64_t *ret_ms)
 	return 0;
 }
 
+bool
+clock_rfc3339_range(int64_t ms)
+{
+	/* 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z */
+	return ms >= -62167219200000LL && ms <= 253402300799999LL;
+}
+
 const char *
 clock_format_rfc3339(int64_t ms, char *buf, size_t len)
 {
-	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-	time_t t = (time_t)secs;
+	/* Floor division without overflow at either end of int64_t. */
+	int64_t secs = ms / 1000;
+	int frac = (int)(ms % 1000);
+	time_t t;
 	struct tm tm;
 
-	if (!gmtime_r(&t, &tm)) {
+	if (frac < 0) {
+		secs--;
+		frac += 1000;
+	}
+	t = (time_t)secs;
+	if (!clock_rfc3339_range(ms) || !gmtime_r(&t, &tm)) {
 		snprintf(buf, len, "invalid");
 		return buf;
 	}
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms - secs * 1000));
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 	return buf;
 }
 

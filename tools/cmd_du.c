@@ -4,8 +4,10 @@
  */
 #include "cli.h"
 #include "cmd.h"
+#include "jsonout.h"
 #include "report.h"
 #include "scan.h"
+#include "summary.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -116,13 +118,17 @@ cmd_du(int argc, char **argv)
 	if (!path)
 		return cli_usage_error(&p, "missing PATH");
 
-	if (scan_sandbox(path, NULL, &r, &err) < 0) {
+	if (summary_scan(path, &r, &err) < 0) {
 		cli_err("du", "%s", spx_error_msg(&err));
 		spx_error_clear(&err);
 		return CLI_ERROR;
 	}
 	if (json) {
-		_cleanup_free_ char *text = report_json(path, &r);
+		/* JSON text is UTF-8: a path of another encoding gets U+FFFD. */
+		_cleanup_free_ char *root = jo_utf8(path, 0);
+		_cleanup_free_ char *first = jo_utf8(r.first_error, sizeof(r.first_error));
+		snprintf(r.first_error, sizeof(r.first_error), "%s", first);
+		_cleanup_free_ char *text = report_json(root, &r);
 		puts(text);
 	} else {
 		du_table(&r, &t, apparent);
@@ -131,11 +137,11 @@ cmd_du(int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	if (r.mounts_skipped)
-		cli_err("du", "note: %" PRIu64 " mount point(s) under '%s' not entered",
-		        r.mounts_skipped, path);
+		cli_err("du", "%s: note: %" PRIu64 " mount point%s below not entered", path,
+		        r.mounts_skipped, r.mounts_skipped == 1 ? "" : "s");
 	if (r.errors) {
 		/* Like du: the totals are printed, the status says they are partial. */
-		cli_err("du", "'%s': %" PRIu64 " entr%s unreadable, first: %s", path, r.errors,
+		cli_err("du", "%s: %" PRIu64 " entr%s unreadable, first: %s", path, r.errors,
 		        r.errors == 1 ? "y" : "ies", r.first_error);
 		return CLI_ERROR;
 	}

@@ -22,9 +22,10 @@
 #include <unistd.h>
 
 #define GC_USAGE                                                                                   \
-	"usage: spex gc [--older-than DURATION] [--apply] [--log-tail SIZE] [--json] [--bytes]\n"  \
-	"               [WORK_DIR]"
-#define GC_LOG_TAIL (32ull << 20) /* SPEX_LOG_TAIL's default */
+	"usage: spex gc [--older-than DURATION] [--apply] [--log-tail SIZE]\n"                     \
+	"               [--json] [--bytes] [WORK_DIR]"
+#define GC_LOG_TAIL     (32ull << 20) /* SPEX_LOG_TAIL's default */
+#define GC_LOG_TAIL_MAX (1ull << 40)  /* 1 TiB: more is a typo (and reclaim adds to it) */
 
 void
 cmd_gc_usage(FILE *f)
@@ -43,7 +44,8 @@ cmd_gc_usage(FILE *f)
 	        "  --older-than DURATION  only sandboxes whose state was last written at least\n"
 	        "                         this long ago (5mins, 6hrs, 2days, 1weeks)\n"
 	        "  --apply                remove; without it, only say what would be freed\n"
-	        "  --log-tail SIZE        bytes of stdout/stderr kept (default 32MiB)\n"
+	        "  --log-tail SIZE        bytes of stdout/stderr kept (default 32MiB, at most\n"
+	        "                         1TiB)\n"
 	        "  --json                 the plan or the result as JSON (schema spex.gc/1)\n"
 	        "  --bytes                exact byte counts instead of human units\n"
 	        "  -h, --help             this help\n");
@@ -108,7 +110,6 @@ still_dead(int fd, const char *what, const char **ret_why)
 {
 	struct sandbox_state st;
 	struct spx_error err = {0};
-	struct stat sb;
 
 	int rc = state_load(fd, what, &st, &err);
 	spx_error_clear(&err);
@@ -122,7 +123,7 @@ still_dead(int fd, const char *what, const char **ret_why)
 		*ret_why = l == LIVENESS_LIVE ? "became live" : "liveness unknown";
 		return false;
 	}
-	if (fstat(fd, &sb) < 0 || procinfo_cwd_user(sb.st_dev, sb.st_ino) != 0) {
+	if (procinfo_dir_user(fd) != 0) {
 		*ret_why = "a process works in it";
 		return false;
 	}
@@ -235,6 +236,7 @@ gc_skipped(struct gc_run *g, const struct sandbox_summary *s, enum gc_verdict v,
            pid_t busy, cJSON *jo)
 {
 	char a[16], b[32];
+	struct proc_info pi;
 
 	if (jo) {
 		jo_chk(cJSON_AddArrayToObject(jo, "items"));
@@ -259,8 +261,16 @@ gc_skipped(struct gc_run *g, const struct sandbox_summary *s, enum gc_verdict v,
 		    duration_format(g->older_than_ms * 1000000, b, sizeof(b)));
 		break;
 	case GC_SKIP_BUSY:
-		human_heading(g, s->ref->rel, "skipped, dead but process %d works in it",
-		              (int)busy);
+		if (busy > 0 && procinfo_read(busy, &pi) == 0)
+			human_heading(g, s->ref->rel,
+			              "skipped, dead but process %d (%s) works in it", (int)busy,
+			              pi.comm);
+		else if (busy > 0)
+			human_heading(g, s->ref->rel, "skipped, dead but process %d works in it",
+			              (int)busy);
+		else
+			human_heading(g, s->ref->rel,
+			              "skipped, dead but /proc cannot tell who works in it");
 		break;
 	default:
 		human_heading(g, s->ref->rel, "skipped, %s", gc_verdict_text(v));
@@ -273,7 +283,6 @@ gc_one(struct gc_run *g, const struct sandbox_ref *r)
 {
 	struct sandbox_summary s;
 	struct spx_error err = {0};
-	struct stat sb;
 	pid_t busy = 0;
 	int64_t age_ms = STATE_NONE;
 	enum gc_verdict v;
@@ -295,8 +304,8 @@ gc_one(struct gc_run *g, const struct sandbox_ref *r)
 			summary_clear(&s);
 			return;
 		}
-		if (fd >= 0 && fstat(fd, &sb) == 0)
-			busy = procinfo_cwd_user(sb.st_dev, sb.st_ino);
+		if (fd >= 0)
+			busy = procinfo_dir_user(fd);
 		v = gc_decide(s.live, busy != 0, s.has_state ? s.state.written_ms : STATE_NONE,
 		              g->now_ms, g->older_than_ms, &age_ms);
 	}
@@ -369,6 +378,8 @@ cmd_gc(int argc, char **argv)
 				spx_error_clear(&err);
 				return CLI_USAGE;
 			}
+			if (g.ropts.log_tail > GC_LOG_TAIL_MAX)
+				return cli_usage_error(&p, "--log-tail: '%s' is more than 1TiB", v);
 			break;
 		case OPT_JSON:
 			g.json = true;

@@ -107,8 +107,8 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 		else
 			snprintf(tot[i], sizeof(tot[i]), "?");
 		top_text(&v[i], top[i], sizeof(top[i]));
-		c.fw = CLI_MAX(c.fw, cli_cols(v[i].ref->framework_id));
-		c.ex = CLI_MAX(c.ex, cli_cols(v[i].ref->executor_id));
+		c.fw = CLI_MAX(c.fw, cli_width(v[i].ref->framework_id, t->utf8));
+		c.ex = CLI_MAX(c.ex, cli_width(v[i].ref->executor_id, t->utf8));
 		c.total = CLI_MAX(c.total, strlen(tot[i]));
 		c.top = CLI_MAX(c.top, strlen(top[i]));
 	}
@@ -122,12 +122,15 @@ ls_human(const struct workdir *w, const struct sandbox_summary *v, size_t n,
 	ls_row(t, &c, "FRAMEWORK", "EXECUTOR", -1, "STATE", "AGE", "TOTAL", "TOP");
 	for (size_t i = 0; i < n; i++) {
 		char age[16];
-		clock_human_duration(now_ms - v[i].since_ms, age, sizeof(age));
+		clock_human_duration(clock_diff_ms(now_ms, v[i].since_ms), age, sizeof(age));
 		ls_row(t, &c, v[i].ref->framework_id, v[i].ref->executor_id, (int)v[i].live,
 		       liveness_name(v[i].live), age, tot[i], top[i]);
 	}
-	if (n == 0)
-		printf("no sandboxes under %s\n", w->path);
+	if (n == 0) {
+		_cleanup_free_ char *none = xasprintf("no sandboxes under %s", w->path);
+		cli_put_fit(stdout, none, (size_t)t->width, t->utf8, false);
+		putchar('\n');
+	}
 	free(tot);
 	free(top);
 }
@@ -156,7 +159,7 @@ ls_json(const struct workdir *w, const struct sandbox_summary *v, size_t n, int6
 		jo_str(o, "state_error", s->state_error);
 		jo_int(o, "executor_pid", s->has_state ? s->state.pid : STATE_NONE);
 		jo_time(o, "since", s->since_ms);
-		jo_secs(o, "age_s", now_ms > s->since_ms ? now_ms - s->since_ms : 0);
+		jo_secs(o, "age_s", CLI_MAX(clock_diff_ms(now_ms, s->since_ms), 0));
 		if (s->scanned) {
 			int top = summary_top(s->scan.bytes);
 			jo_u64(o, "allocated_bytes", s->scan.total_bytes);

@@ -2,6 +2,7 @@
  * gc decisions (gc_policy.h).
  */
 #include "gc_policy.h"
+#include "clock.h"
 
 const char *
 gc_verdict_text(enum gc_verdict v)
@@ -30,7 +31,7 @@ gc_decide(enum liveness l, bool busy, int64_t written_ms, int64_t now_ms, int64_
 	int64_t age = STATE_NONE;
 
 	if (written_ms != STATE_NONE)
-		age = now_ms > written_ms ? now_ms - written_ms : 0;
+		age = now_ms > written_ms ? clock_diff_ms(now_ms, written_ms) : 0;
 	*ret_age_ms = age;
 	if (l == LIVENESS_LIVE)
 		return GC_SKIP_LIVE;

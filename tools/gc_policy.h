@@ -29,7 +29,7 @@ const char *gc_verdict_text(enum gc_verdict v);
  * was last written at written_ms (STATE_NONE if unknown), at now_ms, with
  * --older-than older_than_ms (0: no minimum age). *ret_age_ms gets the age
  * (now - written_ms, at least 0; STATE_NONE when unknown). busy: a process
- * has its working directory in the sandbox. Pure.
+ * works in the sandbox (procinfo_dir_user). Pure.
  */
 enum gc_verdict gc_decide(enum liveness l, bool busy, int64_t written_ms, int64_t now_ms,
                           int64_t older_than_ms, int64_t *ret_age_ms);

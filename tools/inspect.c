@@ -3,6 +3,7 @@
  */
 #include "inspect.h"
 #include "report.h"
+#include "summary.h"
 #include "util.h"
 
 #include <errno.h>
@@ -136,11 +137,13 @@ inspect_gather(const char *path, int64_t now_ms, uint64_t log_head, uint64_t log
 	}
 	if (ret->live == LIVENESS_LIVE)
 		gather_procs(ret);
-	for (size_t i = 0; i < ret->st.ntasks; i++) {
-		if (ret->st.tasks[i].disk_limit_bytes > 0)
-			ret->disk_limit += (uint64_t)ret->st.tasks[i].disk_limit_bytes;
+	for (size_t i = 0; i < ret->st.ntasks; i++) { /* saturating: a state may hold any */
+		int64_t lim = ret->st.tasks[i].disk_limit_bytes;
+		if (lim > 0 &&
+		    __builtin_add_overflow(ret->disk_limit, (uint64_t)lim, &ret->disk_limit))
+			ret->disk_limit = UINT64_MAX;
 	}
-	if (scan_sandbox(path, NULL, &ret->scan, &e) < 0) {
+	if (summary_scan(path, &ret->scan, &e) < 0) {
 		ret->scan_error = xstrdup(spx_error_msg(&e));
 		spx_error_clear(&e);
 	} else {

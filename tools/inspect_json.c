@@ -2,6 +2,7 @@
  * The JSON view of `spex inspect` (inspect.h; docs/cli.md and
  * docs/schemas/spex.inspect-1.schema.json describe it).
  */
+#include "clock.h"
 #include "inspect.h"
 #include "jsonout.h"
 #include "util.h"
@@ -19,6 +20,7 @@ json_executor(cJSON *o, const struct inspect_view *v)
 	cJSON *e = jo_add_object(o, "executor");
 	jo_int(e, "pid", st->pid);
 	jo_int(e, "start_ticks", st->start_ticks);
+	jo_int(e, "pid_ns", st->pid_ns);
 	jo_str(e, "boot_id", st->boot_id);
 	jo_str(e, "version", st->version);
 	jo_str(e, "state", st->state);
@@ -30,8 +32,9 @@ json_executor(cJSON *o, const struct inspect_view *v)
 	jo_time(e, "started_at", st->started_ms);
 	int64_t end = v->live == LIVENESS_LIVE ? v->now_ms : st->written_ms;
 	jo_secs(e, "uptime_s",
-	        st->started_ms == STATE_NONE || end == STATE_NONE ? STATE_NONE
-	                                                          : end - st->started_ms);
+	        st->started_ms == STATE_NONE || end == STATE_NONE
+	            ? STATE_NONE
+	            : clock_diff_ms(end, st->started_ms));
 	jo_int(e, "rss_bytes", st->rss_bytes);
 	jo_int(e, "cpu_user_ms", st->cpu_user_ms);
 	jo_int(e, "cpu_system_ms", st->cpu_system_ms);
@@ -76,7 +79,8 @@ json_tasks(cJSON *o, const struct inspect_view *v)
 		jo_time(t, "ended_at", k->ended_ms);
 		int64_t end = k->ended_ms != STATE_NONE ? k->ended_ms : v->now_ms;
 		jo_secs(t, "duration_s",
-		        k->launched_ms == STATE_NONE ? STATE_NONE : end - k->launched_ms);
+		        k->launched_ms == STATE_NONE ? STATE_NONE
+		                                     : clock_diff_ms(end, k->launched_ms));
 		jo_int(t, "pid", k->pid);
 		jo_int(t, "pgid", k->pgid);
 		jo_int(t, "taskinit_pid", k->taskinit_pid);

@@ -39,11 +39,23 @@ line(FILE *f, const struct cli_term *t, const char *label, const char *sgr, cons
 	free(text);
 }
 
-/* The duration from then_ms to now_ms, human (clock_human_duration). */
+/* v in decimal, or "-" when it is null (STATE_NONE) or negative. */
+static const char *
+int_text(int64_t v, char *buf, size_t len)
+{
+	if (v < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%" PRId64, v);
+	return buf;
+}
+
+/* The duration from then_ms to now_ms, human (clock_human_duration),
+ * clamped rather than overflowing (clock_diff_ms). */
 static const char *
 ago(int64_t now_ms, int64_t then_ms, char *buf, size_t len)
 {
-	return clock_human_duration(now_ms - then_ms, buf, len);
+	return clock_human_duration(clock_diff_ms(now_ms, then_ms), buf, len);
 }
 
 /* The colour of a liveness. */
@@ -66,9 +78,8 @@ print_executor(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		return;
 	}
 	line(f, t, "framework", NULL, "%s", st->framework_id ? st->framework_id : "-");
-	line(f, t, "executor", NULL, "%s, pid %" PRId64 ", spex %s",
-	     st->executor_id ? st->executor_id : "-", st->pid == STATE_NONE ? 0 : st->pid,
-	     st->version ? st->version : "?");
+	line(f, t, "executor", NULL, "%s, pid %s, spex %s", st->executor_id ? st->executor_id : "-",
+	     int_text(st->pid, b, sizeof(b)), st->version ? st->version : "?");
 	if (st->state && strcmp(st->state, "exited") == 0 && st->exit_code != STATE_NONE)
 		line(f, t, "liveness", live_sgr(v->live), "%s (exited with code %" PRId64 ")",
 		     liveness_name(v->live), st->exit_code);
@@ -87,9 +98,9 @@ print_executor(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 			line(f, t, "started", NULL, "%s", a);
 	}
 	if (st->written_ms != STATE_NONE)
-		line(f, t, "state", NULL, "written %s, %s ago, seq %" PRId64,
+		line(f, t, "state", NULL, "written %s, %s ago, seq %s",
 		     clock_format_rfc3339(st->written_ms, a, sizeof(a)),
-		     ago(v->now_ms, st->written_ms, c, 16), st->seq == STATE_NONE ? 0 : st->seq);
+		     ago(v->now_ms, st->written_ms, c, 16), int_text(st->seq, b, sizeof(b)));
 }
 
 /* One line per task (and its last message below). */
@@ -173,7 +184,7 @@ static void
 size_pair(const struct cli_term *t, int64_t used, int64_t limit, char *buf, size_t len)
 {
 	char a[32], b[32];
-	if (used == STATE_NONE)
+	if (used < 0) /* null (STATE_NONE), or negative from a hostile state */
 		snprintf(a, sizeof(a), "?");
 	else
 		cli_size(t, (uint64_t)used, a, sizeof(a));
@@ -182,7 +193,7 @@ size_pair(const struct cli_term *t, int64_t used, int64_t limit, char *buf, size
 		return;
 	}
 	cli_size(t, (uint64_t)limit, b, sizeof(b));
-	if (used == STATE_NONE)
+	if (used < 0)
 		snprintf(buf, len, "%s of %s", a, b);
 	else
 		snprintf(buf, len, "%s of %s (%.0f%%)", a, b, 100.0 * (double)used / (double)limit);
@@ -201,7 +212,7 @@ print_cgroups(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		line(f, t, "cgroup", NULL, "task %s, as of the last state: %s", k->id ? k->id : "?",
 		     k->cgroup_path ? k->cgroup_path : "?");
 		size_pair(t, k->mem_bytes, k->mem_limit_bytes, mem, sizeof(mem));
-		if (k->mem_peak_bytes != STATE_NONE)
+		if (k->mem_peak_bytes >= 0)
 			line(f, t, "  memory", NULL, "%s, peak %s", mem,
 			     cli_size(t, (uint64_t)k->mem_peak_bytes, peak, sizeof(peak)));
 		else
@@ -211,14 +222,14 @@ print_cgroups(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 			snprintf(lim, sizeof(lim), "no limit");
 		else
 			snprintf(lim, sizeof(lim), "limit %.2f cpus", cpus);
-		if (k->cpu_ms != STATE_NONE)
+		if (k->cpu_ms >= 0)
 			line(f, t, "  cpu", NULL, "%.1fs used, %s", (double)k->cpu_ms / 1000.0,
 			     lim);
 		else
 			line(f, t, "  cpu", NULL, "%s", lim);
-		if (k->pids_max != STATE_NONE)
+		if (k->pids_max >= 0)
 			line(f, t, "  pids", NULL, "limit %" PRId64, k->pids_max);
-		if (k->oom_kills != STATE_NONE)
+		if (k->oom_kills >= 0)
 			line(f, t, "  oom", NULL, "%" PRId64 " kill%s", k->oom_kills,
 			     k->oom_kills == 1 ? "" : "s");
 	}
@@ -240,7 +251,7 @@ print_disk(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		snprintf(lim, sizeof(lim), " of %s (%.0f%%)", cli_size(t, v->disk_limit, last, 32),
 		         100.0 * (double)v->scan.total_bytes / (double)v->disk_limit);
 	line(f, t, "disk", NULL, "%s%s now (fresh scan)", total, lim);
-	if (v->has_state && v->st.disk_bytes != STATE_NONE && v->st.disk_ms != STATE_NONE)
+	if (v->has_state && v->st.disk_bytes >= 0 && v->st.disk_ms != STATE_NONE)
 		line(f, t, "", NULL, "last report %s at %s, %s ago",
 		     cli_size(t, (uint64_t)v->st.disk_bytes, last, sizeof(last)),
 		     clock_format_rfc3339(v->st.disk_ms, at, sizeof(at)),
@@ -292,7 +303,7 @@ print_history(const struct inspect_view *v, const struct cli_term *t, FILE *f)
 		mn = vals[i] < mn ? vals[i] : mn;
 		mx = vals[i] > mx ? vals[i] : mx;
 	}
-	clock_human_duration(v->hist[v->nhist - 1].at_ms - v->hist[0].at_ms, span, sizeof(span));
+	ago(v->hist[v->nhist - 1].at_ms, v->hist[0].at_ms, span, sizeof(span));
 	line(f, t, "history", NULL, "%zu sample%s over %s: min %s, max %s", v->nhist,
 	     v->nhist == 1 ? "" : "s", span, cli_size(t, mn, lo, sizeof(lo)),
 	     cli_size(t, mx, hi, sizeof(hi)));

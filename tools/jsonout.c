@@ -2,6 +2,7 @@
  * JSON output helpers (jsonout.h).
  */
 #include "jsonout.h"
+#include "cli.h"
 #include "clock.h"
 #include "sandbox_state.h"
 #include "util.h"
@@ -9,6 +10,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 cJSON *
@@ -78,13 +80,38 @@ jo_num(cJSON *o, const char *key, double v)
 		jo_chk(cJSON_AddNumberToObject(o, key, v));
 }
 
+#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
+
+char *
+jo_utf8(const char *s, size_t max)
+{
+	size_t len = strlen(s), at = 0;
+	char *out = xmalloc(3 * len + 1);
+
+	for (const char *p = s; *p;) {
+		uint32_t cp;
+		size_t n = cli_utf8_decode(p, &cp);
+		const char *src = n ? p : REPLACEMENT;
+		size_t w = n ? n : 3;
+		if (max > 0 && at + w + 1 > max)
+			break;
+		memcpy(out + at, src, w);
+		at += w;
+		p += n ? n : 1;
+	}
+	out[at] = '\0';
+	return out;
+}
+
 void
 jo_str(cJSON *o, const char *key, const char *s)
 {
-	if (s)
-		jo_chk(cJSON_AddStringToObject(o, key, s));
-	else
+	if (!s) {
 		jo_chk(cJSON_AddNullToObject(o, key));
+		return;
+	}
+	_cleanup_free_ char *valid = jo_utf8(s, 0);
+	jo_chk(cJSON_AddStringToObject(o, key, valid));
 }
 
 void
@@ -97,7 +124,7 @@ void
 jo_time(cJSON *o, const char *key, int64_t ms)
 {
 	char buf[40];
-	if (ms == STATE_NONE)
+	if (ms == STATE_NONE || !clock_rfc3339_range(ms))
 		jo_chk(cJSON_AddNullToObject(o, key));
 	else
 		jo_chk(cJSON_AddStringToObject(o, key, clock_format_rfc3339(ms, buf, sizeof(buf))));

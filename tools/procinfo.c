@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,8 @@ procinfo_read(pid_t pid, struct proc_info *ret)
 }
 
 /* argv of pid joined by spaces into pi->cmdline; "[comm]" when empty
- * (kernel threads, zombies). */
+ * (kernel threads, zombies). Newlines and tabs become spaces, other control
+ * characters '?' (the JSON view carries it as it is otherwise). */
 static void
 read_cmdline(struct proc_info *pi)
 {
@@ -96,9 +98,9 @@ read_cmdline(struct proc_info *pi)
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pi->pid);
 	n = read_small(path, pi->cmdline, len);
-	if (n <= 0) {
+	if (n <= 0) { /* the comm may hold control characters too */
 		snprintf(pi->cmdline, len, "[%s]", pi->comm);
-		return;
+		n = (ssize_t)strlen(pi->cmdline);
 	}
 	while (n > 0 && pi->cmdline[n - 1] == '\0')
 		n--;
@@ -174,24 +176,94 @@ procinfo_user(uid_t uid, char *buf, size_t len)
 	return buf;
 }
 
-pid_t
-procinfo_cwd_user(dev_t dev, ino_t ino)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	pid_t found = 0, self = getpid();
+#define DELETED " (deleted)"
 
+bool
+procinfo_path_within(const char *path, const char *dir)
+{
+	size_t dlen = strlen(dir), plen = strlen(path);
+	const size_t dl = sizeof(DELETED) - 1;
+
+	if (path[0] != '/' || dir[0] != '/')
+		return false;
+	while (dlen > 0 && dir[dlen - 1] == '/')
+		dlen--;
+	if (plen >= dl && strcmp(path + plen - dl, DELETED) == 0)
+		plen -= dl;
+	if (plen < dlen || strncmp(path, dir, dlen) != 0)
+		return false;
+	return plen == dlen || path[dlen] == '/';
+}
+
+/* Does the symlink name in atfd (a /proc link) point at dir or below? */
+static bool
+link_within(int atfd, const char *name, const char *dir)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(atfd, name, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return procinfo_path_within(buf, dir);
+}
+
+/* Does the process whose /proc directory is pidfd work in dir (whose
+ * stat is *dst)? */
+static bool
+pid_works_in(int pidfd, const char *dir, const struct stat *dst)
+{
+	struct stat st;
+	struct dirent *de;
+	bool found = false;
+
+	if (fstatat(pidfd, "cwd", &st, 0) == 0 && st.st_dev == dst->st_dev &&
+	    st.st_ino == dst->st_ino)
+		return true;
+	if (link_within(pidfd, "cwd", dir) || link_within(pidfd, "root", dir))
+		return true;
+	int fdsfd = openat(pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdsfd < 0)
+		return false;
+	DIR *fds = fdopendir(fdsfd); /* takes fdsfd */
+	if (!fds) {
+		close(fdsfd);
+		return false;
+	}
+	while (!found && (de = readdir(fds))) {
+		if (de->d_name[0] != '.')
+			found = link_within(dirfd(fds), de->d_name, dir);
+	}
+	closedir(fds);
+	return found;
+}
+
+pid_t
+procinfo_dir_user(int fd)
+{
+	char self[64], dir[PATH_MAX];
+	struct stat dst;
+	struct dirent *de;
+	pid_t found = 0, me = getpid();
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(self, dir, sizeof(dir) - 1);
+	if (n <= 0 || fstat(fd, &dst) < 0)
+		return -1;
+	dir[n] = '\0';
+	if (dir[0] != '/')
+		return -1;
+	DIR *d = opendir("/proc");
 	if (!d)
-		return 0;
+		return -1;
 	while (!found && (de = readdir(d))) {
-		char path[300];
-		struct stat st;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid == self)
+		if (*end != '\0' || pid <= 0 || pid == me)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/cwd", pid);
-		if (stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		_cleanup_close_ int pidfd =
+		    openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pidfd >= 0 && pid_works_in(pidfd, dir, &dst))
 			found = (pid_t)pid;
 	}
 	closedir(d);

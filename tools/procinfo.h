@@ -7,6 +7,7 @@
 #ifndef TOOLS_PROCINFO_H
 #define TOOLS_PROCINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,11 +52,24 @@ uint64_t procinfo_rss_bytes(const struct proc_info *p);
 const char *procinfo_user(uid_t uid, char *buf, size_t len);
 
 /*
- * Does a process have the directory (dev, ino) as its working directory?
- * Returns its pid, or 0 when none (processes we may not look at are not
- * seen). Our own process is skipped.
+ * Is the link target path (what readlink of /proc/PID/cwd or /proc/PID/fd/N
+ * gives; a " (deleted)" at its end is ignored) the directory dir or below
+ * it? dir is absolute; a '/' at its end is ignored. Targets that are not
+ * paths ("socket:[N]", "pipe:[N]") are not. Pure.
  */
-pid_t procinfo_cwd_user(dev_t dev, ino_t ino);
+bool procinfo_path_within(const char *path, const char *dir);
+
+/*
+ * Does a process work in the directory open as fd: is its working
+ * directory, its root, or one of its open files (/proc/PID/cwd, root,
+ * fd/N) the directory or below it (procinfo_path_within() against the
+ * directory's resolved path), or its working directory that very inode
+ * (which also catches a process of another mount namespace whose cwd is
+ * the directory)? Returns the first such pid, 0 when none (processes we may
+ * not look at are not seen: run as root), or -1 when the directory's own
+ * path cannot be resolved through /proc. Our own process is skipped.
+ */
+pid_t procinfo_dir_user(int fd);
 
 /* One row of a process tree: the index of a process in the scanned array
  * and its depth (0 for a root). */

@@ -24,6 +24,8 @@ get_str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
+/* An integer, within +-9e15 (exact in a double, and far from int64_t's
+ * ends): a double outside, infinite or NaN is never converted. */
 static int64_t
 get_int(const cJSON *o, const char *key)
 {
@@ -34,11 +36,33 @@ get_int(const cJSON *o, const char *key)
 	return (int64_t)v->valuedouble;
 }
 
+/* A count, size, pid or time span: get_int(), a negative one is null. */
+static int64_t
+get_count(const cJSON *o, const char *key)
+{
+	int64_t v = get_int(o, key);
+	return v < 0 ? STATE_NONE : v;
+}
+
+/* A non-negative finite number, else NAN. */
 static double
 get_double(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble >= 0 ? v->valuedouble
+	                                                                            : NAN;
+}
+
+/* The number v as an unsigned 64-bit integer when it is one's range
+ * ([0, 2^64), finite); false otherwise, nothing converted. */
+static bool
+num_u64(const cJSON *v, uint64_t *ret)
+{
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
+	    v->valuedouble >= 18446744073709551616.0)
+		return false;
+	*ret = (uint64_t)v->valuedouble;
+	return true;
 }
 
 static int64_t
@@ -70,14 +94,14 @@ parse_cgroup(const cJSON *cg, struct state_task *t)
 	t->cgroup_path = get_str(cg, "path");
 	t->cpus = get_double(lim, "cpus");
 	t->cpu_quota_cpus = get_double(lim, "cpu_quota_cpus");
-	t->mem_limit_bytes = get_int(lim, "mem_limit_bytes");
+	t->mem_limit_bytes = get_count(lim, "mem_limit_bytes");
 	if (t->mem_limit_bytes == STATE_NONE)
-		t->mem_limit_bytes = get_int(lim, "mem_bytes");
-	t->pids_max = get_int(lim, "pids_max");
-	t->mem_bytes = get_int(use, "mem_bytes");
-	t->mem_peak_bytes = get_int(use, "mem_peak_bytes");
-	t->cpu_ms = get_int(use, "cpu_ms");
-	t->oom_kills = get_int(use, "oom_kills");
+		t->mem_limit_bytes = get_count(lim, "mem_bytes");
+	t->pids_max = get_count(lim, "pids_max");
+	t->mem_bytes = get_count(use, "mem_bytes");
+	t->mem_peak_bytes = get_count(use, "mem_peak_bytes");
+	t->cpu_ms = get_count(use, "cpu_ms");
+	t->oom_kills = get_count(use, "oom_kills");
 }
 
 /* One tasks[] object into *t (zeroed by the caller). */
@@ -92,10 +116,10 @@ parse_task(const cJSON *o, struct state_task *t)
 	t->state = get_str(o, "state");
 	t->launched_ms = get_time(o, "launched_at");
 	t->ended_ms = get_time(o, "ended_at");
-	t->pid = get_int(o, "pid");
-	t->pgid = get_int(o, "pgid");
-	t->taskinit_pid = get_int(o, "taskinit_pid");
-	t->disk_limit_bytes = get_int(o, "disk_limit_bytes");
+	t->pid = get_count(o, "pid");
+	t->pgid = get_count(o, "pgid");
+	t->taskinit_pid = get_count(o, "taskinit_pid");
+	t->disk_limit_bytes = get_count(o, "disk_limit_bytes");
 	t->cpus = t->cpu_quota_cpus = NAN;
 	t->mem_limit_bytes = t->pids_max = STATE_NONE;
 	t->mem_bytes = t->mem_peak_bytes = t->cpu_ms = t->oom_kills = STATE_NONE;
@@ -130,8 +154,8 @@ parse_executor(const cJSON *e, struct sandbox_state *st)
 {
 	const cJSON *sub = get_obj(e, "subscription");
 
-	st->pid = get_int(e, "pid");
-	st->start_ticks = get_int(e, "start_ticks");
+	st->pid = get_count(e, "pid");
+	st->start_ticks = get_count(e, "start_ticks");
 	st->boot_id = get_str(e, "boot_id");
 	st->version = get_str(e, "version");
 	st->state = get_str(e, "state");
@@ -142,10 +166,11 @@ parse_executor(const cJSON *e, struct sandbox_state *st)
 	st->agent_id = get_str(e, "agent_id");
 	st->sandbox = get_str(e, "sandbox");
 	st->subscription = sub ? get_str(sub, "state") : NULL;
-	st->rss_bytes = get_int(e, "rss_bytes");
-	st->cpu_user_ms = get_int(e, "cpu_user_ms");
-	st->cpu_system_ms = get_int(e, "cpu_system_ms");
+	st->rss_bytes = get_count(e, "rss_bytes");
+	st->cpu_user_ms = get_count(e, "cpu_user_ms");
+	st->cpu_system_ms = get_count(e, "cpu_system_ms");
 	st->config_error = get_str(e, "config_error");
+	st->pid_ns = get_count(e, "pid_ns");
 }
 
 int
@@ -173,7 +198,7 @@ state_parse(const char *text, size_t len, const char *what, struct sandbox_state
 		return spx_error_set(err, 0, "%s: no executor object", what);
 	}
 	ret->written_ms = get_time(doc, "written_at");
-	ret->seq = get_int(doc, "seq");
+	ret->seq = get_count(doc, "seq");
 	parse_executor(exec, ret);
 	tasks = cJSON_GetObjectItemCaseSensitive(doc, "tasks");
 	if (cJSON_IsArray(tasks)) {
@@ -184,7 +209,7 @@ state_parse(const char *text, size_t len, const char *what, struct sandbox_state
 				parse_task(t, &ret->tasks[ret->ntasks++]);
 		}
 	}
-	ret->disk_bytes = get_int(get_obj(doc, "disk"), "allocated_bytes");
+	ret->disk_bytes = get_count(get_obj(doc, "disk"), "allocated_bytes");
 	ret->disk_ms = get_time(doc, "disk_at");
 	cJSON_Delete(doc);
 	return 0;
@@ -332,6 +357,10 @@ liveness_decide(const struct sandbox_state *st, const struct liveness_probe *p,
 		*why = "other boot";
 		return LIVENESS_DEAD;
 	}
+	if (st->pid_ns != STATE_NONE && st->pid_ns != p->pid_ns) {
+		*why = p->pid_ns ? "other pid namespace" : "pid namespace unreadable";
+		return LIVENESS_UNKNOWN;
+	}
 	if (st->pid == STATE_NONE || st->pid <= 0 || p->stat_errno == ENOENT ||
 	    p->stat_errno == ESRCH) {
 		if (p->proc_hidden && st->pid > 0) {
@@ -391,6 +420,9 @@ state_liveness(const struct sandbox_state *st, const char **ret_why)
 		}
 		if (f)
 			fclose(f);
+		struct stat ns;
+		if (stat("/proc/self/ns/pid", &ns) == 0)
+			p.pid_ns = (int64_t)ns.st_ino;
 		if (st->pid > 0 && st->pid <= INT32_MAX) {
 			if (procinfo_read((pid_t)st->pid, &pi) == 0)
 				p.start_ticks = (int64_t)pi.start_ticks;
@@ -428,9 +460,7 @@ history_parse(const char *text, size_t len, struct disk_sample **ret, size_t *re
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "bytes");
 		const cJSON *cats = get_obj(o, "categories");
 		s.at_ms = get_time(o, "at");
-		if (cJSON_IsObject(o) && cJSON_IsNumber(b) && b->valuedouble >= 0 &&
-		    s.at_ms != STATE_NONE) {
-			s.bytes = (uint64_t)b->valuedouble;
+		if (cJSON_IsObject(o) && num_u64(b, &s.bytes) && s.at_ms != STATE_NONE) {
 			for (int c = 0; c < CAT_COUNT; c++) {
 				int64_t v = get_int(cats, disk_cat_name(c));
 				s.cats[c] = v > 0 ? (uint64_t)v : 0;

@@ -6,8 +6,11 @@
  * The parsers and the liveness decision are pure (text and numbers in,
  * structs out); state_load(), history_load() and state_liveness() read the
  * sandbox and /proc. Fields this reader does not know are ignored; a field
- * that is missing or of the wrong type reads as null (STATE_NONE, NULL,
- * NAN). Integers go through cJSON's doubles: exact up to 2^53.
+ * that is missing, of the wrong type or out of range reads as null
+ * (STATE_NONE, NULL, NAN): a negative count, size, pid, tick or byte count
+ * (everything but exit codes), a number that is not finite, an integer
+ * beyond +-9e15. Integers go through cJSON's doubles: exact up to 2^53; no
+ * double outside an integer type's range is ever converted to it.
  */
 #ifndef TOOLS_SANDBOX_STATE_H
 #define TOOLS_SANDBOX_STATE_H
@@ -59,6 +62,7 @@ struct sandbox_state {
 	char *subscription; /* executor.subscription.state */
 	int64_t rss_bytes, cpu_user_ms, cpu_system_ms;
 	char *config_error; /* executor.config_error: the invalid setting, or NULL */
+	int64_t pid_ns;     /* executor.pid_ns: st_ino of its /proc/self/ns/pid, or STATE_NONE */
 	struct state_task *tasks;
 	size_t ntasks;
 	/* the last disk report: disk.allocated_bytes and disk_at */
@@ -95,14 +99,18 @@ struct liveness_probe {
 	bool proc_hidden;    /* /proc hides other users' processes from us */
 	int stat_errno;      /* 0: /proc/<pid>/stat was read and parsed; else why not */
 	int64_t start_ticks; /* its field 22 when stat_errno is 0 */
+	int64_t pid_ns;      /* st_ino of our /proc/self/ns/pid; 0 when unreadable */
 };
 
 /*
  * The liveness rule of docs/state.md, given the state (NULL: no state
  * file) and the probe. *ret_why (may be NULL) gets a short reason: "no
  * state file", "exited", "other boot", "pid gone", "pid reused", "running",
- * or for unknown "boot id unreadable", "/proc hides pids", "stat
- * unreadable". Pure.
+ * or for unknown "boot id unreadable", "other pid namespace" (the state
+ * records executor.pid_ns and it is not ours: its pid means nothing in our
+ * /proc), "pid namespace unreadable", "/proc hides pids", "stat
+ * unreadable". A state without pid_ns (null or absent) skips that check.
+ * Pure.
  */
 enum liveness liveness_decide(const struct sandbox_state *st, const struct liveness_probe *p,
                               const char **ret_why);
@@ -119,8 +127,9 @@ struct disk_sample {
 
 /* Parse the text of a disk-history.jsonl (len bytes): one sample per line,
  * in file order. A line that is not a JSON object with "at" (a time) and
- * "bytes" is skipped and counted in *ret_skipped (the executor may be
- * appending the last one). *ret is malloc'd (free()); *ret_n may be 0. */
+ * "bytes" (a number in [0, 2^64)) is skipped and counted in *ret_skipped
+ * (the executor may be appending the last one); a category outside
+ * [0, 9e15] reads as 0. *ret is malloc'd (free()); *ret_n may be 0. */
 void history_parse(const char *text, size_t len, struct disk_sample **ret, size_t *ret_n,
                    size_t *ret_skipped);
 

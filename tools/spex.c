@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "util.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,6 +82,10 @@ help_run(int argc, char **argv)
 		help_usage(stderr);
 		return CLI_USAGE;
 	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		help_usage(stdout);
+		return cli_finish("help", CLI_OK);
+	}
 	if (argc == 2) {
 		const struct verb *v = verb_find(argv[1]);
 		if (!v) {
@@ -97,6 +102,7 @@ help_run(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	setlocale(LC_CTYPE, ""); /* wcwidth(), the codeset: cli_term_init(), cli_err() */
 	if (argc < 2) {
 		main_usage(stderr);
 		return CLI_USAGE;
@@ -111,7 +117,7 @@ main(int argc, char **argv)
 	}
 	const struct verb *v = verb_find(argv[1]);
 	if (!v) {
-		fprintf(stderr, "spex: unknown verb '%s' (spex help lists them)\n", argv[1]);
+		cli_err(NULL, "unknown verb '%s' (spex help lists them)", argv[1]);
 		return CLI_USAGE;
 	}
 	return v->run(argc - 1, argv + 1);

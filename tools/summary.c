@@ -40,12 +40,22 @@ summary_load(const struct workdir *w, const struct sandbox_ref *r, bool scan,
 	}
 	if (!scan)
 		return;
-	if (scan_sandbox(path, NULL, &ret->scan, &err) < 0) {
+	if (summary_scan(path, &ret->scan, &err) < 0) {
 		ret->scan_error = xstrdup(spx_error_msg(&err));
 		spx_error_clear(&err);
 		return;
 	}
 	ret->scanned = true;
+}
+
+int
+summary_scan(const char *path, struct scan_result *ret, struct spx_error *err)
+{
+	if (scan_sandbox(path, NULL, ret, err) == 0)
+		return 0;
+	if (err->errnum)
+		return spx_error_set(err, err->errnum, "%s", path);
+	return -1;
 }
 
 void

@@ -35,6 +35,10 @@ void summary_load(const struct workdir *w, const struct sandbox_ref *r, bool sca
 /* Free what *s holds; NULL-safe. */
 void summary_clear(struct sandbox_summary *s);
 
+/* scan_sandbox(path) with its failure worded as the CLI's errors are,
+ * "PATH: reason" (scan_sandbox says "scan 'PATH': reason"). */
+int summary_scan(const char *path, struct scan_result *ret, struct spx_error *err);
+
 /* The category with the most bytes (the first in enum order on a tie), or
  * -1 when every one is 0. Pure. */
 int summary_top(const uint64_t bytes[CAT_COUNT]);

@@ -2,6 +2,7 @@
  * The sandboxes of an agent work dir (workdir.h).
  */
 #include "workdir.h"
+#include "clock.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -32,6 +33,47 @@ note(struct workdir *w, const char *rel, int e)
 		snprintf(w->first_error, sizeof(w->first_error), "%.200s: %s", rel, strerror(e));
 }
 
+/* Count a directory of the layout on another file system or mount than
+ * WORK_DIR: not entered. */
+static void
+note_mount(struct workdir *w, const char *rel)
+{
+	w->errors++;
+	if (!w->first_error[0])
+		snprintf(w->first_error, sizeof(w->first_error),
+		         "%.200s: on another file system or mount, not entered", rel);
+}
+
+/*
+ * Is the directory name in dirfd (dirfd itself when name is "") on WORK_DIR's
+ * file system and mount? st is its stat. A mount id that cannot be read
+ * while WORK_DIR's could counts as another mount.
+ */
+static bool
+same_mount(const struct workdir *w, int dirfd, const char *name, const struct stat *st)
+{
+	struct statx stx;
+	int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
+
+	if (st->st_dev != w->dev)
+		return false;
+	if (!w->mnt_known)
+		return true;
+	if (!*name)
+		flags |= AT_EMPTY_PATH;
+	if (statx(dirfd, name, flags, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return false;
+	return stx.stx_mnt_id == w->mnt_id;
+}
+
+/* Is the open directory fd on WORK_DIR's file system and mount? */
+static bool
+fd_same_mount(const struct workdir *w, int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && same_mount(w, fd, "", &st);
+}
+
 /* Open the directory name in dirfd without following a symlink. */
 static int
 open_dir(int dirfd, const char *name)
@@ -39,9 +81,10 @@ open_dir(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Record the run directory run (lstat'ed as *st) of the current ids. */
+/* Record the run directory run (lstat'ed as *st; other: on another file
+ * system or mount) of the current ids. */
 static void
-add_run(struct walk *k, const char *run, const struct stat *st)
+add_run(struct walk *k, const char *run, const struct stat *st, bool other)
 {
 	struct workdir *w = k->w;
 	if (w->n == k->cap) {
@@ -55,8 +98,8 @@ add_run(struct walk *k, const char *run, const struct stat *st)
 	r->run_id = xstrdup(run);
 	r->rel = xasprintf("slaves/%s/frameworks/%s/executors/%s/runs/%s", k->ids[0], k->ids[1],
 	                   k->ids[2], run);
-	r->other_dev = st->st_dev != w->dev;
-	r->mtime_ms = (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+	r->other_dev = other;
+	r->mtime_ms = clock_timespec_ms(&st->st_mtim);
 }
 
 /*
@@ -88,7 +131,7 @@ walk_level(struct walk *k, int fd, int level, const char *rel)
 		if (!S_ISDIR(st.st_mode))
 			continue;
 		if (level == LEVELS - 1) {
-			add_run(k, id, &st);
+			add_run(k, id, &st, !same_mount(k->w, fd, id, &st));
 			continue;
 		}
 		_cleanup_free_ char *sub = xasprintf("%s/%s/%s", rel, id, fixed[level + 1]);
@@ -97,12 +140,22 @@ walk_level(struct walk *k, int fd, int level, const char *rel)
 			note(k->w, sub, errno);
 			continue;
 		}
+		if (!fd_same_mount(k->w, idfd)) {
+			_cleanup_free_ char *here = xasprintf("%s/%s", rel, id);
+			note_mount(k->w, here);
+			continue;
+		}
 		int next = open_dir(idfd, fixed[level + 1]);
 		if (next < 0) {
 			if (errno == ELOOP)
 				k->w->symlinks_skipped++;
 			else if (errno != ENOENT && errno != ENOTDIR)
 				note(k->w, sub, errno);
+			continue;
+		}
+		if (!fd_same_mount(k->w, next)) {
+			note_mount(k->w, sub);
+			close(next);
 			continue;
 		}
 		k->ids[level] = id;
@@ -122,6 +175,7 @@ int
 workdir_open(const char *path, struct workdir *ret, struct spx_error *err)
 {
 	struct stat st;
+	struct statx stx;
 	struct walk k = {.w = ret};
 
 	memset(ret, 0, sizeof(*ret));
@@ -136,6 +190,11 @@ workdir_open(const char *path, struct workdir *ret, struct spx_error *err)
 	}
 	ret->fd = fd;
 	ret->dev = st.st_dev;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) == 0 &&
+	    (stx.stx_mask & STATX_MNT_ID)) {
+		ret->mnt_id = stx.stx_mnt_id;
+		ret->mnt_known = true;
+	}
 	ret->path = xstrdup(path);
 	int slaves = open_dir(fd, fixed[0]);
 	if (slaves < 0) {
@@ -145,6 +204,11 @@ workdir_open(const char *path, struct workdir *ret, struct spx_error *err)
 			return spx_error_set(
 			    err, 0, "%s: no slaves/ directory, not a Mesos agent work dir", path);
 		return spx_error_set(err, e, "%s/slaves", path);
+	}
+	if (!fd_same_mount(ret, slaves)) {
+		note_mount(ret, "slaves");
+		close(slaves);
+		return 0;
 	}
 	walk_level(&k, slaves, 0, "slaves");
 	if (ret->n > 1)
@@ -181,14 +245,13 @@ workdir_open_run(const struct workdir *w, const struct sandbox_ref *r, struct sp
 	int fd = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-		struct stat st;
 		int next = open_dir(fd < 0 ? w->fd : fd, parts[i]);
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
 		if (next < 0)
 			return spx_error_set(err, e, "%s/%s", w->path, r->rel);
-		if (fstat(next, &st) < 0 || st.st_dev != w->dev) {
+		if (!fd_same_mount(w, next)) {
 			close(next);
 			return spx_error_set(err, EXDEV, "%s/%s", w->path, r->rel);
 		}

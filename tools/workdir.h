@@ -6,8 +6,14 @@
  * to the level above: a symlink anywhere below WORK_DIR (the agent's
  * `latest` links, or a planted one) is skipped and counted, never
  * followed, so every sandbox is listed once and none is outside WORK_DIR.
- * WORK_DIR itself is resolved as given. A level on another file system than
- * WORK_DIR is listed but flagged (other_dev); gc skips those.
+ * WORK_DIR itself is resolved as given.
+ *
+ * Every level is compared with WORK_DIR by device and by mount id (statx
+ * STATX_MNT_ID; the device alone when the kernel lacks it), so a bind mount
+ * of a directory of the same file system counts as another file system. A
+ * run directory on another one is listed but flagged (other_dev; gc skips
+ * it); a directory above the runs on another one is not entered and counted
+ * in errors, with first_error saying where.
  */
 #ifndef TOOLS_WORKDIR_H
 #define TOOLS_WORKDIR_H
@@ -32,10 +38,12 @@ struct workdir {
 	char *path; /* as given */
 	int fd;     /* WORK_DIR, O_DIRECTORY */
 	dev_t dev;
+	uint64_t mnt_id; /* WORK_DIR's mount id, when mnt_known */
+	bool mnt_known;
 	struct sandbox_ref *runs;
 	size_t n;
 	uint64_t symlinks_skipped; /* symlinks met below WORK_DIR (latest...) */
-	uint64_t errors;           /* directories that could not be listed */
+	uint64_t errors; /* directories that could not be listed or are on another mount */
 	char first_error[256];
 };
 
@@ -48,9 +56,9 @@ int workdir_open(const char *path, struct workdir *ret, struct spx_error *err);
 void workdir_close(struct workdir *w);
 
 /* Open the sandbox r of w again, one O_NOFOLLOW component at a time from
- * WORK_DIR, refusing a component that became a symlink or moved to
- * another file system. Returns the fd (O_DIRECTORY, O_CLOEXEC), or -1
- * with *err. */
+ * WORK_DIR, refusing a component that became a symlink or is on another
+ * file system or mount (EXDEV). Returns the fd (O_DIRECTORY, O_CLOEXEC), or
+ * -1 with *err. */
 int workdir_open_run(const struct workdir *w, const struct sandbox_ref *r, struct spx_error *err);
 
 #endif /* TOOLS_WORKDIR_H */

@@ -258,3 +258,66 @@ def start_live_process(timeout=10.0):
             raise AssertionError("sh %d did not start its two sleeps" % p.pid)
         time.sleep(0.01)
     return p
+
+
+# Names and state strings an attacker controls (a framework names its
+# directories; a task writes its exit message): escape sequences, BEL, CR,
+# newlines, bytes that are not UTF-8.
+EVIL_FW = b"FW\x1b]0;PWNED\x07\x1b[2J\nX"
+EVIL_EX = b"ex\x1b[31m\r\x9b2J-1"
+EVIL_TEXT = "boom \u001b[31mred\nsecond line\u0007\u009b2J\u202eevil"
+
+
+def build_hostile(root):
+    """A work dir with one dead sandbox whose directory names and state
+    strings hold control characters (EVIL_*), and one whose framework
+    directory is not UTF-8 (b"F\\xff"). Returns {"work", "evil", "latin1"}
+    (str paths; "evil" holds surrogate escapes, use os.fsencode)."""
+    work = os.path.join(root, "work-hostile")
+    fws = os.path.join(os.fsencode(work), b"slaves", b"S0", b"frameworks")
+    evil = os.path.join(fws, EVIL_FW, b"executors", EVIL_EX, b"runs", b"run-\x1b[1m")
+    latin1 = os.path.join(fws, b"F\xff", b"executors", b"ex-\xe9", b"runs", b"run-1")
+    boot = boot_id()
+    for sb in (evil, latin1):
+        os.makedirs(sb)
+        write(os.path.join(os.fsdecode(sb), "blockmgr-\x1b[2J\n", "shuffle_0_0_0.data"), 8 * KIB)
+    ex = {"code": 1, "signal": None, "state": "TASK_FAILED", "reason": "REASON_\u001b[5m",
+          "message": EVIL_TEXT, "oom": "cgroup\u001b[0m"}
+    doc = state(4242, 1234567, boot, "spark-\u001b[31mex\n", NOW - 7800, NOW - 7200,
+                exec_state="exited", exit_code=0, tasks=[
+                    task("t\u001b[2J\n1", "TASK_\u001b[5mFAILED", NOW - 7790, NOW - 7205,
+                         exit=ex, cgroup={"path": "/sys/fs/cgroup/\u001b[2Jx", "limits": {},
+                                          "usage": {"mem_bytes": -5, "mem_peak_bytes": -1}})])
+    doc["executor"]["framework_id"] = "FW\u001b]0;PWNED\u0007"
+    doc["executor"]["version"] = "0.1\u0007\n"
+    doc["executor"]["config_error"] = "SPEX_X: bad\u001b[2J\nvalue"
+    doc["executor"]["pid"] = -5
+    put_state(os.fsdecode(evil), doc)
+    # Strings that are not UTF-8 inside the state file (cJSON takes them).
+    doc = state(4243, 1, boot, "ex-\u00e9", NOW - 7800, NOW - 7200, exec_state="exited",
+                exit_code=0)
+    text = json.dumps(doc).replace("ex-\\u00e9", "ex-@@").encode().replace(b"@@", b"\xe9\xff")
+    os.makedirs(os.path.join(latin1, b".spex"), exist_ok=True)
+    with open(os.path.join(latin1, b".spex", b"state.json"), "wb") as f:
+        f.write(text)
+    return {"work": work, "evil": os.fsdecode(evil), "latin1": os.fsdecode(latin1)}
+
+
+def wide_names(root):
+    """A work dir with one dead sandbox whose framework, executor and
+    block-manager names are long and wide (CJK, emoji). Returns {"work",
+    "sandbox"}."""
+    work = os.path.join(root, "work-wide")
+    fw = "\u6846\u67b6-\U0001f600\U0001f600-" * 6
+    ex = "\u6267\u884c\u5668-\U0001f680-" * 6
+    sb = os.path.join(work, "slaves", "S0", "frameworks", fw, "executors", ex, "runs",
+                      "\u8fd0\u884c-" * 12)
+    write(os.path.join(sb, "blockmgr-" + "\u5757" * 60, "shuffle_0_0_0.data"), 8 * KIB)
+    write(os.path.join(sb, "stdout"), 8 * KIB)
+    put_state(sb, state(4242, 1, boot_id(), ex, NOW - 7800, NOW - 7200, exec_state="exited",
+                        exit_code=0, tasks=[
+                            task("\u4efb\u52a1" * 30, "TASK_FAILED", NOW - 7790, NOW - 7205,
+                                 exit={"code": 1, "signal": None, "state": "TASK_FAILED",
+                                       "reason": None, "message": "\u9519" * 70,
+                                       "oom": None})]))
+    return {"work": work, "sandbox": sb}

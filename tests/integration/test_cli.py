@@ -13,8 +13,10 @@ import json
 import os
 import pty
 import select
+import shlex
 import signal
 import subprocess
+import unicodedata
 
 import jsonschema
 import pytest
@@ -170,6 +172,16 @@ def test_help_version_and_usage_exit_codes():
     assert spex("ls", "--json=yes")[0] == 2
 
 
+def test_gc_log_tail_above_1tib_is_a_usage_error(work):
+    """--log-tail near 2^64 would overflow the reclaim's sums: refused."""
+    for big in ("16777215TiB", "18446744073709549568", "1025GiB"):
+        rc, out, err = spex("gc", "--log-tail", big, work["work"])
+        assert rc == 2 and out == "", (big, err)
+        assert err.splitlines()[0] == "spex gc: --log-tail: '%s' is more than 1TiB" % big
+    rc, doc, err = spex_json("gc", "--log-tail", "1TiB", work["work"])
+    assert rc == 0 and doc["log_tail_bytes"] == 1 << 40, err
+
+
 def test_missing_work_dir_is_one_line_exit_1(tmp_path):
     missing = str(tmp_path / "nope")
     for verb in ("ls", "gc"):
@@ -180,6 +192,26 @@ def test_missing_work_dir_is_one_line_exit_1(tmp_path):
     assert rc == 1 and len(err.splitlines()) == 1 and "slaves/" in err
     rc, _, err = spex("inspect", missing)
     assert rc == 1 and err == "spex inspect: %s: No such file or directory\n" % missing
+    rc, out, err = spex("du", missing)
+    assert rc == 1 and out == "" and err == "spex du: %s: No such file or directory\n" % missing
+    afile = str(tmp_path / "afile")
+    open(afile, "w").close()
+    rc, out, err = spex("du", afile)
+    assert rc == 1 and out == "" and err == "spex du: %s: Not a directory\n" % afile
+
+
+def test_du_mount_note_names_the_path(tmp_path):
+    root = str(tmp_path / "sb")
+    mnt = os.path.join(root, "mnt")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "spex-test", mnt],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        rc, out, err = spex("du", root)
+        assert rc == 0 and err == "spex du: %s: note: 1 mount point below not entered\n" % root
+    finally:
+        subprocess.run(["umount", mnt], check=True)
 
 
 def run_in_pty(args, env):
@@ -223,6 +255,133 @@ def test_output_fits_the_width(work):
             assert rc == 0
             for line in out.splitlines():
                 assert len(line) <= int(cols), (cols, args[0], line)
+
+
+def spex_bytes(*args, env=None, cwd=None):
+    """Run the CLI; returns (rc, stdout, stderr) as bytes, as a terminal
+    would get them."""
+    p = subprocess.run([cli_bin()] + list(args), env=env or cli_env(), cwd=cwd,
+                       capture_output=True, timeout=T(30))
+    if harness.ASAN:
+        assert b"Sanitizer" not in p.stderr, p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+UNSAFE = set("\u2028\u2029\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+             "\u2066\u2067\u2068\u2069")
+
+
+def assert_terminal_safe(data):
+    """Valid UTF-8 with no control character but the newlines ending lines
+    (C0, DEL, C1), no line separator, no bidirectional control."""
+    text = data.decode("utf-8")
+    bad = [c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+           or c in UNSAFE]
+    assert not bad, (bad, text)
+    return text
+
+
+def display_width(line):
+    """Terminal columns, as wcwidth() counts them: 2 for wide East Asian
+    characters and emoji, 0 for combining marks."""
+    w = 0
+    for c in line:
+        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(c) in "WF" else 1
+    return w
+
+
+def test_hostile_names_and_state_strings_stay_on_their_line(tmp_path):
+    """Directory names and state strings with escape sequences, BEL, CR and
+    newlines: every human line and every error is one line without them."""
+    h = fx.build_hostile(str(tmp_path))
+    rc, out, err = spex_bytes("ls", h["work"])
+    lines = assert_terminal_safe(out).splitlines()
+    assert_terminal_safe(err)
+    assert len(lines) == 3 and lines[0].startswith("FRAMEWORK"), lines
+    row = [l for l in lines if l.startswith("FW?]0;PWNED??[2J?X  ")]
+    assert len(row) == 1 and "ex?[31m??2J-1" in row[0] and " dead " in row[0], lines
+
+    rc, out, err = spex_bytes("gc", h["work"])
+    assert rc == 0, err
+    text = assert_terminal_safe(out)
+    assert_terminal_safe(err)
+    for line in text.splitlines():
+        assert line == "" or line.startswith(("slaves/", "  ", "would free")), text
+    assert "slaves/S0/frameworks/FW?]0;PWNED??[2J?X/executors/ex?[31m??2J-1/runs/run-?[1m" \
+        in text
+    assert "  blockmgr    blockmgr-?[2J?  " in text
+
+    rc, out, err = spex_bytes("inspect", h["evil"], h["latin1"], env=cli_env(COLUMNS="200"))
+    text = assert_terminal_safe(out)
+    assert_terminal_safe(err)
+    labels = ("sandbox ", "framework ", "executor ", "liveness ", "started ", "state ", "task ",
+              "cgroup ", "disk ", "history ", "warnings", "  ", "           ")
+    for line in text.splitlines():
+        assert line == "" or line.startswith(labels), text
+    assert "framework  FW?]0;PWNED?\n" in text
+    assert "executor   spark-?[31mex?, pid -, spex 0.1??\n" in text  # pid -5: null
+    assert "task       t?[2J?1 TASK_?[5mFAILED" in text
+    assert "           boom ?[31mred?second line??2J?evil\n" in text
+    assert "  ! invalid spex setting, every task failed with it: SPEX_X: bad?[2J?value" in text
+    assert "  memory   ?, no limit\n" in text  # mem_bytes -5 and peak -1: null
+    assert "executor   ex-??, pid 4243" in text  # not UTF-8 in the state file
+
+    # Errors: one line, sanitized, also for operands and usage errors.
+    rc, out, err = spex_bytes("ls", h["work"] + "/\x1b[2J\nnope")
+    assert rc == 1 and err.count(b"\n") == 1 and b"/?[2J?nope: No such file" in err, err
+    assert_terminal_safe(err)
+    rc, out, err = spex_bytes("ls", "--\x1b]0;x\x07")
+    assert rc == 2 and err.startswith(b"spex ls: unknown option '--?]0;x?'\nusage: "), err
+    rc, out, err = spex_bytes("no\x1b[2Jverb")
+    assert rc == 2 and err == b"spex: unknown verb 'no?[2Jverb' (spex help lists them)\n"
+
+
+def test_json_is_utf8_whatever_the_names(tmp_path):
+    """Names and state strings that are not UTF-8 reach the JSON as U+FFFD;
+    control characters are JSON-escaped, kept."""
+    h = fx.build_hostile(str(tmp_path))
+    docs = {}
+    for args in (["ls", h["work"]], ["gc", h["work"]], ["inspect", h["latin1"], h["evil"]],
+                 ["du", h["latin1"]]):
+        rc, out, err = spex_bytes(*args, "--json")
+        out.decode("utf-8")  # strict
+        docs[args[0]] = json.loads(out)
+    validate(docs["ls"], "spex.ls-1.schema.json")
+    validate(docs["gc"], "spex.gc-1.schema.json")
+    validate(docs["inspect"], "spex.inspect-1.schema.json")
+    by = {s["run_id"]: s for s in docs["ls"]["sandboxes"]}
+    assert by["run-1"]["framework_id"] == "F\ufffd"
+    assert by["run-1"]["executor_id"] == "ex-\ufffd"
+    assert by["run-1"]["path"] == "slaves/S0/frameworks/F\ufffd/executors/ex-\ufffd/runs/run-1"
+    assert by["run-\x1b[1m"]["framework_id"] == fx.EVIL_FW.decode()
+    assert {s["framework_id"] for s in docs["gc"]["sandboxes"]} == {"F\ufffd",
+                                                                   fx.EVIL_FW.decode()}
+    latin1, evil = docs["inspect"]["sandboxes"]
+    assert latin1["executor"]["executor_id"] == "ex-\ufffd\ufffd"
+    assert "/F\ufffd/" in latin1["path"]
+    assert evil["tasks"][0]["exit"]["message"] == fx.EVIL_TEXT
+    assert evil["executor"]["pid"] is None  # -5 in the state
+    assert docs["du"]["root"] == latin1["path"]
+
+
+def test_every_line_fits_80_columns(work, tmp_path):
+    """--help of every verb, and ls, inspect, gc over ASCII and over wide
+    (CJK, emoji) names: no line wider than 80 columns, as a terminal counts."""
+    wide = fx.wide_names(str(tmp_path))
+    runs = [["help"], ["--help"]] + [[v, "--help"] for v in ("du", "inspect", "ls", "gc",
+                                                               "help")]
+    for w in (work, wide):
+        runs += [["ls", w["work"]], ["gc", w["work"]], ["gc", "--bytes", w["work"]]]
+    runs += [["inspect", work["dead"], work["live"]], ["inspect", wide["sandbox"]]]
+    for args in runs:
+        rc, out, err = spex(*args, env=cli_env(COLUMNS="80"))
+        assert rc == 0, (args, err)
+        for line in out.splitlines():
+            assert display_width(line) <= 80, (args, display_width(line), line)
+    _, out, _ = spex("ls", wide["work"], env=cli_env(COLUMNS="80"))
+    assert "\U0001f600" in out and "\u2026" in out  # wide names shown, cut
 
 
 def test_bytes_gives_exact_numbers(work):
@@ -273,6 +432,34 @@ def test_ls_liveness_follows_the_process(work, live_proc):
     _, doc, _ = spex_json("ls", work["work"])
     live = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-live"][0]
     assert (live["liveness"], live["liveness_reason"]) == ("dead", "pid gone")
+
+
+def test_year_1_against_the_largest_now(work):
+    """Times of year 1 in a state and the largest SPEX_NOW: ages are
+    clamped, never a signed overflow (UBSan aborts the ASan build on one)."""
+    path = os.path.join(work["dead"], ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    year1 = "0001-01-01T00:00:00.000Z"
+    doc["written_at"] = doc["executor"]["started_at"] = doc["disk_at"] = year1
+    doc["tasks"][0]["launched_at"] = doc["tasks"][0]["ended_at"] = year1
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    far = str((2 ** 63 - 1) // 1000)
+    env = cli_env(SPEX_NOW=far)
+    rc, out, err = spex("ls", work["work"], env=env)
+    assert rc == 0, err
+    row = [l for l in out.splitlines() if "spark-exec-dead" in l][0]
+    assert "106751991167d" in row.replace("\u2026", ""), row
+    rc, doc, err = spex_json("ls", work["work"], env=env)
+    assert rc == 0, err
+    dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+    assert dead["age_s"] == (2 ** 63 - 1) // 1000
+    for args in (["inspect", work["dead"]], ["gc", work["work"]]):
+        rc, out, err = spex(*args, env=env)
+        assert rc == 0 and "106751991167d ago" in out, (args, err, out)
+        rc, doc, err = spex_json(*args, env=env)
+        assert rc == 0, err
 
 
 def test_ls_refuses_a_wrong_schema(work):
@@ -338,6 +525,38 @@ def test_inspect_json(work):
 
     assert nostate["liveness"] == "unknown" and nostate["executor"] is None
     assert nostate["tasks"] == [] and nostate["state_file"] is False
+
+
+def test_inspect_hostile_numbers(work):
+    """Negative counts in the state are null ("-", "?"), never a huge
+    unsigned number; history samples out of range are skipped and counted."""
+    path = os.path.join(work["dead"], ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["executor"]["pid"] = -5
+    doc["seq"] = -1
+    doc["disk"]["allocated_bytes"] = -1
+    usage = doc["tasks"][0]["cgroup"]["usage"]
+    usage.update(mem_bytes=-5, mem_peak_bytes=-1, cpu_ms=-3, oom_kills=-2)
+    doc["tasks"][0]["cgroup"]["limits"]["mem_limit_bytes"] = -1
+    doc["tasks"][0]["cgroup"]["limits"]["mem_bytes"] = -1
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    with open(os.path.join(work["dead"], ".spex", "disk-history.jsonl"), "a") as f:
+        f.write('\n{"at":"2026-11-18T07:00:00.000Z","bytes":1e400}\n'
+                '{"at":"2026-11-18T07:00:01.000Z","bytes":18446744073709551616}\n')
+    rc, out, err = spex("inspect", work["dead"])
+    assert rc == 0, err
+    assert "executor   spark-exec-dead, pid -, spex 0.1.0\n" in out, out
+    assert ", seq -\n" in out and "  memory   ?, no limit\n" in out, out
+    assert "TiB" not in out and "last report" not in out and "  oom " not in out, out
+    rc, doc, err = spex_json("inspect", work["dead"])
+    assert rc == 0, err
+    validate(doc, "spex.inspect-1.schema.json")
+    sb = doc["sandboxes"][0]
+    assert sb["executor"]["pid"] is None and sb["state_seq"] is None
+    assert sb["tasks"][0]["cgroup"]["usage"]["mem_bytes"] is None
+    assert sb["history"]["skipped_lines"] == 3 and len(sb["history"]["samples"]) == 11
 
 
 def test_inspect_live_human(work):
@@ -475,6 +694,45 @@ def test_gc_refuses_live_sandbox(work, live_proc):
     assert not os.path.exists(os.path.join(work["live"], "blockmgr-9"))
 
 
+def set_pid_ns(sandbox, value):
+    path = os.path.join(sandbox, ".spex", "state.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["executor"]["pid_ns"] = value
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+def test_liveness_in_another_pid_namespace(work):
+    """A state recording another pid namespace than ours: its pid says
+    nothing in our /proc, so liveness is unknown and gc keeps the sandbox;
+    our own namespace or null changes nothing."""
+    ours = os.stat("/proc/self/ns/pid").st_ino
+    set_pid_ns(work["live"], ours)
+    set_pid_ns(work["reused"], ours + 1)
+    set_pid_ns(work["dead"], None)
+    rc, doc, err = spex_json("ls", work["work"])
+    assert rc == 0, err
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert (by["spark-exec-live"]["liveness"], by["spark-exec-live"]["liveness_reason"]) == \
+        ("live", "running")
+    assert (by["spark-exec-reused"]["liveness"], by["spark-exec-reused"]["liveness_reason"]) \
+        == ("unknown", "other pid namespace")
+    assert by["spark-exec-dead"]["liveness"] == "dead"
+    before = fx.tree_snapshot(work["reused"])
+    rc, doc, err = spex_json("gc", "--apply", work["work"])
+    assert rc == 0, err
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert by["spark-exec-reused"]["action"] == "skipped"
+    assert by["spark-exec-reused"]["skip_reason"] == "liveness unknown"
+    assert by["spark-exec-dead"]["action"] == "reclaimed"
+    assert fx.tree_snapshot(work["reused"]) == before
+    rc, out, _ = spex("gc", work["work"])
+    assert "  skipped, liveness unknown (other pid namespace)\n" in out, out
+    rc, doc, _ = spex_json("inspect", work["reused"])
+    assert doc["sandboxes"][0]["executor"]["pid_ns"] == ours + 1
+
+
 def test_gc_skips_a_sandbox_a_process_works_in(work):
     p = subprocess.Popen(["sleep", "60"], cwd=work["dead"])
     try:
@@ -482,6 +740,40 @@ def test_gc_skips_a_sandbox_a_process_works_in(work):
         dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
         assert dead["action"] == "skipped" and dead["skip_reason"] == "a process works in it"
         assert os.path.isdir(os.path.join(work["dead"], "blockmgr-1"))
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_gc_skips_a_sandbox_a_process_works_in_below_its_root(work):
+    """A process whose cwd is a subdirectory of a dead sandbox (a task that
+    outlived its executor, in its Spark temp dir) keeps the whole sandbox."""
+    sub = os.path.join(work["dead"], fx.UUID_DIR, "userFiles-1")
+    before = fx.tree_snapshot(work["dead"])
+    p = subprocess.Popen(["sleep", "60"], cwd=sub)
+    try:
+        rc, out, err = spex("gc", "--apply", work["work"])
+        assert rc == 0, err
+        rel = os.path.relpath(work["dead"], work["work"])
+        lines = out.splitlines()
+        assert lines[lines.index(rel) + 1] == \
+            "  skipped, dead but process %d (sleep) works in it" % p.pid, out
+        assert fx.tree_snapshot(work["dead"]) == before
+        rc, doc, _ = spex_json("gc", "--apply", work["work"])
+        dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+        assert dead["action"] == "skipped" and dead["skip_reason"] == "a process works in it"
+        assert fx.tree_snapshot(work["dead"]) == before
+    finally:
+        p.kill()
+        p.wait()
+    # An open file below the sandbox counts too, from a process working elsewhere.
+    with open(os.path.join(work["dead"], "blockmgr-1", "0c", "shuffle_0_1_0.data"), "rb") as f:
+        p = subprocess.Popen(["sleep", "60"], cwd="/", stdin=f)
+    try:
+        rc, doc, _ = spex_json("gc", "--apply", work["work"])
+        dead = [s for s in doc["sandboxes"] if s["executor_id"] == "spark-exec-dead"][0]
+        assert dead["skip_reason"] == "a process works in it"
+        assert fx.tree_snapshot(work["dead"]) == before
     finally:
         p.kill()
         p.wait()
@@ -501,6 +793,79 @@ def test_gc_never_crosses_a_mount(work):
         assert not os.path.exists(os.path.join(work["dead"], "blockmgr-1", "0c"))
     finally:
         subprocess.run(["umount", mnt], check=True)
+
+
+def unshare_mount_ok():
+    """Can we make a private mount namespace here (root, no seccomp veto)?"""
+    try:
+        return subprocess.run(["unshare", "-m", "--propagation", "private", "true"],
+                              capture_output=True, timeout=T(10)).returncode == 0
+    except (FileNotFoundError, subprocess.TimeoutExpired):
+        return False
+
+
+def spex_with_binds(binds, *args):
+    """Run the CLI in a private mount namespace after `mount --bind SRC DST`
+    for each (SRC, DST) of binds; returns (rc, stdout, stderr). Skips the
+    test when a bind mount is refused."""
+    mounts = " && ".join("mount --bind %s %s" % (shlex.quote(s), shlex.quote(d))
+                         for s, d in binds)
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                        "{ %s; } || exit 99; exec \"$@\"" % mounts, "sh", cli_bin()] + list(args),
+                       env=cli_env(), capture_output=True, text=True, timeout=T(30))
+    if p.returncode == 99:
+        pytest.skip("mount --bind refused: %s" % p.stderr.strip())
+    if harness.ASAN:
+        assert "Sanitizer" not in p.stderr, p.stderr
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_gc_never_leaves_the_work_dir_through_a_bind_mount(work, tmp_path):
+    """A bind mount of a directory of the same file system (same st_dev) on a
+    run directory, or on a level above the runs, is another mount: the run is
+    listed but never reclaimed, the level above is not entered (said once)."""
+    if not unshare_mount_ok():
+        pytest.skip("unshare -m --propagation private is not permitted here")
+    fws = os.path.join(work["work"], "slaves", "S0", "frameworks")
+    run = os.path.join(fws, fx.FW, "executors", "spark-exec-bound", "runs", "run-bound")
+    os.makedirs(run)
+    # A whole executors/ level from elsewhere, holding a dead sandbox.
+    elsewhere = os.path.join(str(tmp_path), "elsewhere")
+    sb = os.path.join(elsewhere, "spark-exec-far", "runs", "run-far")
+    fx.write(os.path.join(sb, "blockmgr-8", "shuffle_0_0_0.data"), 64 * 1024)
+    fx.put_state(sb, fx.state(4244, 1, fx.boot_id(), "spark-exec-far", fx.NOW - 9000,
+                              fx.NOW - 8000, exec_state="exited", exit_code=0))
+    fw_b = os.path.join(fws, "FW-B", "executors")
+    os.makedirs(fw_b)
+    assert os.stat(work["outside_run"]).st_dev == os.stat(run).st_dev  # same file system
+    out_run = fx.tree_snapshot(work["outside_run"])
+    far = fx.tree_snapshot(elsewhere)
+    binds = [(work["outside_run"], run), (elsewhere, fw_b)]
+
+    rc, out, err = spex_with_binds(binds, "gc", "--apply", "--json", work["work"])
+    assert rc == 1, err
+    doc = json.loads(out)
+    validate(doc, "spex.gc-1.schema.json")
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert "spark-exec-far" not in by  # below the mount: not entered
+    bound = by["spark-exec-bound"]
+    assert bound["action"] == "skipped" and bound["skip_reason"] == "on another file system"
+    assert by["spark-exec-dead"]["action"] == "reclaimed"  # the rest goes on
+    assert fx.tree_snapshot(work["outside_run"]) == out_run
+    assert fx.tree_snapshot(elsewhere) == far
+    lines = err.splitlines()
+    assert lines.count("spex gc: %s/slaves/S0/frameworks/FW-B/executors: on another file "
+                       "system or mount, not entered" % work["work"]) == 1, err
+    assert [l for l in lines if "run-bound" in l] == [
+        "spex gc: %s: Invalid cross-device link" % run], err
+
+    rc, out, err = spex_with_binds(binds, "ls", "--json", work["work"])
+    assert rc == 1
+    doc = json.loads(out)
+    by = {s["executor_id"]: s for s in doc["sandboxes"]}
+    assert by["spark-exec-bound"]["other_file_system"] is True
+    assert by["spark-exec-bound"]["allocated_bytes"] is None  # not scanned either
+    assert "spark-exec-far" not in by and doc["errors"] == 1
 
 
 # --- a sandbox of the real executor --------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "sparkline.h"
 #include "util.h"
 
+#include <locale.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -67,8 +68,10 @@ TEST(fit)
 	/* Cuts fall between code points, never inside one. */
 	CHECK_EQ_STR(cli_fit("\u2581\u2582\u2583\u2584", 3, true, false, buf, sizeof(buf)),
 	             "\u2581\u2582\u2026");
-	CHECK_EQ_STR(cli_fit("\u2581\u2582\u2583\u2584", 3, false, true, buf, sizeof(buf)),
-	             "~\u2583\u2584");
+	CHECK_EQ_STR(cli_fit("\u2581\u2582\u2583\u2584", 3, true, true, buf, sizeof(buf)),
+	             "\u2026\u2583\u2584");
+	/* Outside a UTF-8 locale, bytes >= 0x80 are sanitized to '?' first. */
+	CHECK_EQ_STR(cli_fit("\u2581\u2582\u2583\u2584", 3, false, true, buf, sizeof(buf)), "~??");
 	CHECK_EQ_INT(cli_cols(cli_fit("\u2581\u2582\u2583\u2584", 3, true, true, buf, 64)), 3);
 }
 
@@ -187,6 +190,40 @@ TEST(times)
 	CHECK_EQ_INT(clock_parse_rfc3339("2026-11-24T11:40:00Zjunk", &ms), -1);
 	CHECK_EQ_INT(clock_parse_rfc3339("", &ms), -1);
 	CHECK_EQ_INT(clock_parse_rfc3339(NULL, &ms), -1);
+	CHECK_EQ_STR(clock_format_rfc3339(-1, buf, sizeof(buf)), "1969-12-31T23:59:59.999Z");
+	/* Years 0000 to 9999 only; the ends of int64_t without overflow. */
+	CHECK_EQ_STR(clock_format_rfc3339(253402300799999LL, buf, sizeof(buf)),
+	             "9999-12-31T23:59:59.999Z");
+	CHECK_EQ_STR(clock_format_rfc3339(-62167219200000LL, buf, sizeof(buf)),
+	             "0000-01-01T00:00:00.000Z");
+	CHECK_EQ_STR(clock_format_rfc3339(253402300800000LL, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(-62167219200001LL, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(INT64_MAX, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(-INT64_MAX, buf, sizeof(buf)), "invalid");
+	CHECK_EQ_STR(clock_format_rfc3339(INT64_MIN, buf, sizeof(buf)), "invalid");
+}
+
+TEST(time_differences)
+{
+	/* Year 1 against the largest SPEX_NOW: clamped, never overflowing. */
+	int64_t year1, far = INT64_MAX / 1000 * 1000;
+	char buf[16];
+	CHECK_EQ_INT(clock_parse_rfc3339("0001-01-01T00:00:00.000Z", &year1), 0);
+	CHECK(year1 < 0);
+	CHECK_EQ_INT(clock_diff_ms(far, year1), INT64_MAX);
+	CHECK_EQ_INT(clock_diff_ms(year1, far), -INT64_MAX);
+	CHECK_EQ_INT(clock_diff_ms(INT64_MIN, 1), -INT64_MAX); /* never STATE_NONE */
+	CHECK_EQ_INT(clock_diff_ms(INT64_MIN, 0), -INT64_MAX);
+	CHECK_EQ_INT(clock_diff_ms(5000, 2000), 3000);
+	CHECK_EQ_INT(clock_diff_ms(-5, 10), -15);
+	CHECK_EQ_STR(clock_human_duration(clock_diff_ms(far, year1), buf, sizeof(buf)),
+	             "106751991167d");
+	struct timespec ts = {.tv_sec = INT64_MAX / 100, .tv_nsec = 999999999};
+	CHECK_EQ_INT(clock_timespec_ms(&ts), INT64_MAX);
+	ts.tv_sec = -ts.tv_sec;
+	CHECK_EQ_INT(clock_timespec_ms(&ts), -INT64_MAX);
+	ts = (struct timespec){.tv_sec = 1795520400, .tv_nsec = 123456789};
+	CHECK_EQ_INT(clock_timespec_ms(&ts), 1795520400123LL);
 }
 
 TEST(durations)
@@ -246,16 +283,93 @@ TEST(sparkline)
 	CHECK_EQ_INT(sparkline_render(up, 8, 8, true, buf, 10), 0); /* buffer too small */
 }
 
+TEST(sanitize)
+{
+	char s[128];
+	uint32_t cp;
+
+	/* Escape sequences, BEL, newline, DEL: one '?' each, the text kept. */
+	snprintf(s, sizeof(s), "FW\033]0;PWNED\a\033[2J\nX\t\x7f");
+	CHECK_EQ_STR(cli_sanitize(s, true), "FW?]0;PWNED??[2J?X??");
+	/* C1 controls: as raw bytes (invalid UTF-8) and as code points (U+009B,
+	 * CSI); invalid UTF-8 of every kind: a byte each. */
+	snprintf(s, sizeof(s),
+	         "a\x9b[31mb\xc2\x85"
+	         "c");
+	CHECK_EQ_STR(cli_sanitize(s, true), "a?[31mb?c");
+	snprintf(s, sizeof(s), "F\xff|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xe2\x82");
+	CHECK_EQ_STR(cli_sanitize(s, true), "F?|??|???|????|??");
+	/* Line separators and bidirectional controls. */
+	snprintf(s, sizeof(s), "x\u2028y\u202ez\u2066w");
+	CHECK_EQ_STR(cli_sanitize(s, true), "x?y?z?w");
+	/* Printable UTF-8 stays, wide and combining included. */
+	snprintf(s, sizeof(s), "caf\u00e9 \u6846\u67b6 \U0001f600 e\u0301");
+	CHECK_EQ_STR(cli_sanitize(s, true), "caf\u00e9 \u6846\u67b6 \U0001f600 e\u0301");
+	/* Outside a UTF-8 locale every byte >= 0x80 is replaced. */
+	snprintf(s, sizeof(s), "caf\u00e9\n");
+	CHECK_EQ_STR(cli_sanitize(s, false), "caf???");
+	snprintf(s, sizeof(s), "%s", "");
+	CHECK_EQ_STR(cli_sanitize(s, true), "");
+
+	CHECK_EQ_INT(cli_utf8_decode("\u00e9", &cp), 2);
+	CHECK_EQ_INT(cp, 0xe9);
+	CHECK_EQ_INT(cli_utf8_decode("\U0010ffff", &cp), 4);
+	CHECK_EQ_INT(cp, 0x10ffff);
+	CHECK_EQ_INT(cli_utf8_decode("\xc1\xbf", &cp), 0);         /* overlong */
+	CHECK_EQ_INT(cli_utf8_decode("\xe0\x80\xaf", &cp), 0);     /* overlong */
+	CHECK_EQ_INT(cli_utf8_decode("\xed\xbf\xbf", &cp), 0);     /* surrogate */
+	CHECK_EQ_INT(cli_utf8_decode("\xf4\x90\x80\x80", &cp), 0); /* > U+10FFFF */
+	CHECK_EQ_INT(cli_utf8_decode("\xe2\x82", &cp), 0);         /* truncated */
+	CHECK_EQ_INT(cli_utf8_decode("\x80", &cp), 0);
+}
+
+TEST(wide)
+{
+	char buf[64];
+	/* wcwidth(): CJK and emoji take two columns, combining marks none. */
+	CHECK_EQ_INT(cli_cols("\u6846\u67b6"), 4);
+	CHECK_EQ_INT(cli_cols("\U0001f600!"), 3);
+	CHECK_EQ_INT(cli_cols("e\u0301"), 1);
+	CHECK_EQ_INT(cli_cols("a\x1b[2J"), 5); /* ESC counts as its '?' */
+	CHECK_EQ_INT(cli_width("F\xc3\xa9\n", true), 3);
+	CHECK_EQ_INT(cli_width("F\xc3\xa9\n", false), 4); /* "F???" */
+	/* A wide character that does not fit whole is left out. */
+	CHECK_EQ_STR(cli_fit("\u6846\u67b6\u6846\u67b6", 4, true, false, buf, sizeof(buf)),
+	             "\u6846\u2026");
+	CHECK_EQ_STR(cli_fit("\u6846\u67b6\u6846\u67b6", 5, true, false, buf, sizeof(buf)),
+	             "\u6846\u67b6\u2026");
+	CHECK_EQ_STR(cli_fit("ab\u6846\u67b6", 4, true, true, buf, sizeof(buf)), "\u2026\u67b6");
+	CHECK(cli_cols(cli_fit("x\U0001f600\U0001f600\U0001f600", 6, true, true, buf, 64)) <= 6);
+	CHECK_EQ_STR(cli_fit("\u6846\u67b6", 4, true, false, buf, sizeof(buf)), "\u6846\u67b6");
+	/* The cut keeps a combining mark with its letter, and drops it with it. */
+	CHECK_EQ_STR(cli_fit("e\u0301e\u0301xyz", 3, false, false, buf, sizeof(buf)), "e?~");
+	CHECK_EQ_STR(cli_fit("e\u0301e\u0301xyz", 3, true, false, buf, sizeof(buf)),
+	             "e\u0301e\u0301\u2026");
+	CHECK_EQ_STR(cli_fit("abce\u0301xy", 3, true, true, buf, sizeof(buf)), "\u2026xy");
+	CHECK_EQ_STR(cli_fit("abe\u0301xy", 4, true, true, buf, sizeof(buf)), "\u2026e\u0301xy");
+	/* Sanitized before fitting; a buffer too small cuts between code points. */
+	CHECK_EQ_STR(cli_fit("a\nb", 10, true, false, buf, sizeof(buf)), "a?b");
+	CHECK_EQ_STR(cli_fit("\u6846\u67b6\u6846", 10, true, false, buf, 8), "\u6846\u67b6");
+}
+
 int
 main(void)
 {
+	/* As spex's main does, in a UTF-8 locale: wcwidth() knows wide characters. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8")) {
+		printf("not ok - no C.UTF-8 locale\n");
+		return 1;
+	}
 	RUN(width_decide);
 	RUN(color_decide);
 	RUN(sizes);
 	RUN(fit);
+	RUN(sanitize);
+	RUN(wide);
 	RUN(shrink);
 	RUN(options);
 	RUN(times);
+	RUN(time_differences);
 	RUN(durations);
 	RUN(now_fixed);
 	RUN(sparkline);

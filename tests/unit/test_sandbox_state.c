@@ -15,8 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char full_state[] =
@@ -136,6 +138,7 @@ mkstate(const char *state, const char *boot, int64_t pid, int64_t ticks)
 	st.boot_id = (char *)boot;
 	st.pid = pid;
 	st.start_ticks = ticks;
+	st.pid_ns = STATE_NONE; /* not recorded */
 	return st;
 }
 
@@ -182,6 +185,54 @@ TEST(liveness_rule)
 	CHECK_EQ_STR(liveness_name(LIVENESS_DEAD), "dead");
 }
 
+TEST(liveness_pid_namespace)
+{
+	const char *why;
+	struct liveness_probe p = {.boot_id = "B", .start_ticks = 77, .pid_ns = 4026531836};
+	struct sandbox_state st = mkstate("running", "B", 10, 77);
+
+	/* Not recorded (an older executor, or null): no check. */
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_LIVE);
+	st.pid_ns = 4026531836; /* ours */
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_LIVE);
+	CHECK_EQ_STR(why, "running");
+	/* Another pid namespace: its pid says nothing about our /proc, both
+	 * ways (a match could be another process, a miss is no proof). */
+	st.pid_ns = 4026532999;
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "other pid namespace");
+	p.stat_errno = ENOENT;
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "other pid namespace");
+	p.pid_ns = 0; /* ours unreadable */
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "pid namespace unreadable");
+	/* exited and other boot are proofs whatever the namespace */
+	st.state = "exited";
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_DEAD);
+	CHECK_EQ_STR(why, "exited");
+	st.state = "running";
+	st.boot_id = "A";
+	CHECK_EQ_INT(liveness_decide(&st, &p, &why), LIVENESS_DEAD);
+	CHECK_EQ_STR(why, "other boot");
+	/* Parsed from the state file: an integer, null or absent. */
+	static const char doc[] = "{\"schema\":\"spex.state/1\",\"executor\":{\"pid_ns\":%s}}";
+	char text[128];
+	struct spx_error err = {0};
+	struct sandbox_state parsed;
+	snprintf(text, sizeof(text), doc, "4026531836");
+	CHECK_EQ_INT(state_parse(text, strlen(text), "s", &parsed, &err), 0);
+	CHECK_EQ_INT(parsed.pid_ns, 4026531836);
+	state_clear(&parsed);
+	snprintf(text, sizeof(text), doc, "null");
+	CHECK_EQ_INT(state_parse(text, strlen(text), "s", &parsed, &err), 0);
+	CHECK_EQ_INT(parsed.pid_ns, STATE_NONE);
+	state_clear(&parsed);
+	CHECK_EQ_INT(state_parse(full_state, strlen(full_state), "s", &parsed, &err), 0);
+	CHECK_EQ_INT(parsed.pid_ns, STATE_NONE);
+	state_clear(&parsed);
+}
+
 TEST(liveness_of_ourselves)
 {
 	struct proc_info pi;
@@ -198,6 +249,14 @@ TEST(liveness_of_ourselves)
 	st.start_ticks++;
 	CHECK_EQ_INT(state_liveness(&st, &why), LIVENESS_DEAD);
 	CHECK_EQ_STR(why, "pid reused");
+	struct stat ns;
+	CHECK_EQ_INT(stat("/proc/self/ns/pid", &ns), 0);
+	st.start_ticks--;
+	st.pid_ns = (int64_t)ns.st_ino; /* ours: as without */
+	CHECK_EQ_INT(state_liveness(&st, &why), LIVENESS_LIVE);
+	st.pid_ns++;
+	CHECK_EQ_INT(state_liveness(&st, &why), LIVENESS_UNKNOWN);
+	CHECK_EQ_STR(why, "other pid namespace");
 }
 
 TEST(stat_parse)
@@ -281,6 +340,67 @@ TEST(history)
 	free(s);
 }
 
+TEST(history_hostile_numbers)
+{
+	/* No double outside uint64_t's range is converted (UB: float-cast-
+	 * overflow): such a sample is skipped and counted; categories outside
+	 * the integer range read as 0. */
+	static const char text[] =
+	    "{\"at\":\"2026-11-24T11:40:00.000Z\",\"bytes\":1e400}\n"
+	    "{\"at\":\"2026-11-24T11:40:01.000Z\",\"bytes\":-1e400}\n"
+	    "{\"at\":\"2026-11-24T11:40:02.000Z\",\"bytes\":18446744073709551616}\n"
+	    "{\"at\":\"2026-11-24T11:40:03.000Z\",\"bytes\":-1}\n"
+	    "{\"at\":\"2026-11-24T11:40:04.000Z\",\"bytes\":1e19,"
+	    "\"categories\":{\"shuffle\":1e400,\"logs\":-5,\"dist\":7}}\n"
+	    "{\"at\":\"2026-11-24T11:40:05.000Z\",\"bytes\":18446744073709549568}\n";
+	struct disk_sample *s;
+	size_t n, skipped;
+	history_parse(text, strlen(text), &s, &n, &skipped);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(skipped, 4);
+	CHECK(n == 2 && s[0].bytes == 10000000000000000000ull);
+	CHECK(n == 2 && s[0].cats[CAT_SHUFFLE] == 0 && s[0].cats[CAT_LOGS] == 0);
+	CHECK(n == 2 && s[0].cats[CAT_DIST] == 7);
+	CHECK(n == 2 && s[1].bytes == 18446744073709549568ull); /* the largest double < 2^64 */
+	free(s);
+}
+
+TEST(parse_hostile_numbers)
+{
+	/* Negative counts, sizes and pids read as null; exit codes keep their
+	 * sign; numbers that are not finite are null. */
+	static const char odd[] =
+	    "{\"schema\":\"spex.state/1\",\"seq\":-3,\"executor\":{\"pid\":-5,"
+	    "\"start_ticks\":-1,\"rss_bytes\":-4096,\"exit_code\":-1,\"cpu_user_ms\":1e400},"
+	    "\"tasks\":[{\"pid\":-7,\"disk_limit_bytes\":-1,\"cgroup\":{\"limits\":{"
+	    "\"cpus\":-2,\"cpu_quota_cpus\":1e400,\"mem_limit_bytes\":-1},\"usage\":{"
+	    "\"mem_bytes\":-5,\"mem_peak_bytes\":-1,\"oom_kills\":-2}},\"exit\":{\"code\":-9}}],"
+	    "\"disk\":{\"allocated_bytes\":-1}}";
+	struct sandbox_state st;
+	struct spx_error err = {0};
+	CHECK_EQ_INT(state_parse(odd, strlen(odd), "s", &st, &err), 0);
+	CHECK_EQ_INT(st.seq, STATE_NONE);
+	CHECK_EQ_INT(st.pid, STATE_NONE);
+	CHECK_EQ_INT(st.start_ticks, STATE_NONE);
+	CHECK_EQ_INT(st.rss_bytes, STATE_NONE);
+	CHECK_EQ_INT(st.cpu_user_ms, STATE_NONE);
+	CHECK_EQ_INT(st.exit_code, -1);
+	CHECK_EQ_INT(st.disk_bytes, STATE_NONE);
+	CHECK_EQ_INT(st.ntasks, 1);
+	if (st.ntasks == 1) {
+		const struct state_task *t = &st.tasks[0];
+		CHECK_EQ_INT(t->pid, STATE_NONE);
+		CHECK_EQ_INT(t->disk_limit_bytes, STATE_NONE);
+		CHECK(isnan(t->cpus) && isnan(t->cpu_quota_cpus));
+		CHECK_EQ_INT(t->mem_limit_bytes, STATE_NONE);
+		CHECK_EQ_INT(t->mem_bytes, STATE_NONE);
+		CHECK_EQ_INT(t->mem_peak_bytes, STATE_NONE);
+		CHECK_EQ_INT(t->oom_kills, STATE_NONE);
+		CHECK_EQ_INT(t->exit_code, -9);
+	}
+	state_clear(&st);
+}
+
 static char root[64];
 
 static void
@@ -335,6 +455,82 @@ TEST(load_from_a_sandbox)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+TEST(path_within)
+{
+	CHECK(procinfo_path_within("/w/sb", "/w/sb"));
+	CHECK(procinfo_path_within("/w/sb/spark-1/userFiles-1", "/w/sb"));
+	CHECK(procinfo_path_within("/w/sb/x", "/w/sb/")); /* a '/' at dir's end */
+	CHECK(procinfo_path_within("/w/sb/blockmgr-1/f (deleted)", "/w/sb"));
+	CHECK(procinfo_path_within("/w/sb (deleted)", "/w/sb"));
+	CHECK(!procinfo_path_within("/w/sb2", "/w/sb")); /* a prefix, not a parent */
+	CHECK(!procinfo_path_within("/w/sb2/x", "/w/sb"));
+	CHECK(!procinfo_path_within("/w", "/w/sb"));
+	CHECK(!procinfo_path_within("socket:[123]", "/w/sb"));
+	CHECK(!procinfo_path_within("pipe:[4]", "/"));
+	CHECK(procinfo_path_within("/anything", "/"));
+	CHECK(!procinfo_path_within("/w/sb/x", "relative"));
+}
+
+/* Fork a child that works in sub by how: 'c' its cwd, 'f' an open file
+ * (its cwd "/"); it writes 'y' on ready once set ('n' on failure), then
+ * sleeps. Returns its pid. */
+static pid_t
+child_in(const char *sub, char how, int ready)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	for (int i = 3; i < 256; i++) { /* the parent's fds are not the child's work */
+		if (i != ready)
+			close(i);
+	}
+	int ok = 0;
+	if (how == 'c') {
+		ok = chdir(sub) == 0;
+	} else {
+		char f[320];
+		snprintf(f, sizeof(f), "%s/held", sub);
+		ok = open(f, O_RDWR | O_CREAT, 0644) >= 0 && chdir("/") == 0;
+	}
+	(void)!write(ready, ok ? "y" : "n", 1);
+	for (;;)
+		pause();
+}
+
+TEST(dir_user)
+{
+	char dir[64] = "/tmp/spex-busy-XXXXXX", sub[128], cmd[320];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/spark-1/userFiles-1", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' '%s2'", sub, dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char sib[80];
+	snprintf(sib, sizeof(sib), "%s2", dir); /* a sibling sharing the prefix */
+	int sibfd = open(sib, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK_EQ_INT(procinfo_dir_user(fd), 0); /* our own cwd and fds do not count */
+	for (const char *how = "cf"; *how; how++) {
+		int p[2];
+		char c = 0;
+		CHECK_EQ_INT(pipe(p), 0);
+		pid_t pid = child_in(sub, *how, p[1]);
+		close(p[1]);
+		CHECK_EQ_INT(read(p[0], &c, 1), 1);
+		close(p[0]);
+		CHECK_EQ_INT(c, 'y');
+		CHECK_EQ_INT(procinfo_dir_user(fd), pid);
+		CHECK_EQ_INT(procinfo_dir_user(sibfd), 0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	CHECK_EQ_INT(procinfo_dir_user(fd), 0);
+	CHECK_EQ_INT(procinfo_dir_user(-1), -1); /* no path to compare with */
+	close(fd);
+	close(sibfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s2'", dir, dir);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
 TEST(gc_policy)
 {
 	int64_t age;
@@ -352,6 +548,11 @@ TEST(gc_policy)
 	CHECK_EQ_INT(gc_decide(LIVENESS_LIVE, false, 0, 100 * H, H, &age), GC_SKIP_LIVE);
 	CHECK_EQ_INT(gc_decide(LIVENESS_UNKNOWN, false, 0, 100 * H, 0, &age), GC_SKIP_UNKNOWN);
 	CHECK_EQ_INT(gc_decide(LIVENESS_DEAD, true, 0, 100 * H, 0, &age), GC_SKIP_BUSY);
+	/* Written in year 1 (hostile), now the largest SPEX_NOW: clamped. */
+	CHECK_EQ_INT(
+	    gc_decide(LIVENESS_DEAD, false, -62135596800000LL, INT64_MAX / 1000 * 1000, H, &age),
+	    GC_RECLAIM);
+	CHECK_EQ_INT(age, INT64_MAX);
 	CHECK_EQ_STR(gc_verdict_text(GC_SKIP_YOUNG), "too recent");
 }
 
@@ -386,11 +587,16 @@ main(void)
 	RUN(parse_refuses);
 	RUN(parse_tolerates_types);
 	RUN(liveness_rule);
+	RUN(liveness_pid_namespace);
 	RUN(liveness_of_ourselves);
 	RUN(stat_parse);
 	RUN(process_tree);
 	RUN(history);
+	RUN(history_hostile_numbers);
+	RUN(parse_hostile_numbers);
 	RUN(load_from_a_sandbox);
+	RUN(path_within);
+	RUN(dir_user);
 	RUN(gc_policy);
 	RUN(ls_order);
 	return harness_done();
