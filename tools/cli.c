@@ -2,6 +2,7 @@
  * The CLI conventions (cli.h).
  */
 #include "cli.h"
+#include "utf8.h"
 #include "report.h"
 #include "util.h"
 
@@ -83,43 +84,6 @@ cli_size(const struct cli_term *t, uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-size_t
-cli_utf8_decode(const char *s, uint32_t *ret_cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t n;
-
-	if (p[0] < 0x80) {
-		*ret_cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-		min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = p[0] & 0x0f;
-		min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) { /* a NUL stops here: not a continuation */
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*ret_cp = cp;
-	return n;
-}
-
 /* Must the code point cp not reach a terminal as it is (cli_sanitize)? */
 static bool
 cp_unsafe(uint32_t cp)
@@ -137,7 +101,7 @@ static size_t
 next_unit(const char *s, size_t *ret_cols)
 {
 	uint32_t cp;
-	size_t n = cli_utf8_decode(s, &cp);
+	size_t n = utf8_decode(s, &cp);
 
 	if (n == 0) {
 		*ret_cols = 1;
@@ -155,7 +119,7 @@ cli_sanitize(char *s, bool utf8)
 
 	while (*in) {
 		uint32_t cp = (unsigned char)*in;
-		size_t n = utf8 ? cli_utf8_decode(in, &cp) : 1;
+		size_t n = utf8 ? utf8_decode(in, &cp) : 1;
 		if (n == 0 || (!utf8 && cp >= 0x80) || cp_unsafe(cp)) {
 			*out++ = '?';
 			in += n ? n : 1;

@@ -69,14 +69,6 @@ const char *cli_sgr(const struct cli_term *t, const char *sgr);
 const char *cli_size(const struct cli_term *t, uint64_t n, char *buf, size_t len);
 
 /*
- * The valid UTF-8 sequence at s: its length (1 to 4; 1 for the NUL at the
- * end) with its code point in *ret_cp, or 0 when s does not start one (a
- * stray continuation or lead byte, a truncated sequence, an overlong form,
- * a surrogate, beyond U+10FFFF). Pure.
- */
-size_t cli_utf8_decode(const char *s, uint32_t *ret_cp);
-
-/*
  * Make s safe to print on a terminal, in place: every C0 control character
  * (newline and tab included), DEL, C1 control (U+0080-U+009F), line or
  * paragraph separator (U+2028, U+2029), bidirectional control (U+061C,

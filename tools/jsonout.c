@@ -2,6 +2,7 @@
  * JSON output helpers (jsonout.h).
  */
 #include "jsonout.h"
+#include "utf8.h"
 #include "cli.h"
 #include "clock.h"
 #include "sandbox_state.h"
@@ -90,7 +91,7 @@ jo_utf8(const char *s, size_t max)
 
 	for (const char *p = s; *p;) {
 		uint32_t cp;
-		size_t n = cli_utf8_decode(p, &cp);
+		size_t n = utf8_decode(p, &cp);
 		const char *src = n ? p : REPLACEMENT;
 		size_t w = n ? n : 3;
 		if (max > 0 && at + w + 1 > max)

@@ -35,7 +35,7 @@ void jo_str(cJSON *o, const char *key, const char *s);
 
 /*
  * s as valid UTF-8, malloc'd: every byte that does not belong to a valid
- * sequence (cli_utf8_decode: stray bytes, overlong forms, surrogates,
+ * sequence (utf8_decode: stray bytes, overlong forms, surrogates,
  * beyond U+10FFFF, a truncated end) becomes U+FFFD, a file name of another
  * encoding stays recognisable. With max > 0 the result, its NUL included,
  * fits in max bytes, cut between code points. Pure.

@@ -47,11 +47,15 @@ int
 parse_bytes(const char *s, uint64_t *ret, struct spx_error *err)
 {
 	char *end;
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* strtod() would skip blanks and take a sign, "inf" or hex: a size
+	 * starts with a digit. */
+	if (!s || !(*s >= '0' && *s <= '9'))
 		return spx_error_set(err, 0, "invalid size '%s'", s ? s : "");
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0) || isinf(v))
+	/* Decimal digits and one point only: no hex, no exponent. */
+	if (errno || end == s || !(v >= 0) || isinf(v) ||
+	    strspn(s, "0123456789.") != (size_t)(end - s))
 		return spx_error_set(err, 0, "invalid size '%s'", s);
 	double mult = 1;
 	const char *u = end;

@@ -35,6 +35,26 @@ utf8_seq_len(const unsigned char *s, size_t avail)
 	return need;
 }
 
+size_t
+utf8_decode(const char *s, uint32_t *ret_cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+
+	if (!*s) {
+		*ret_cp = 0;
+		return 1;
+	}
+	size_t n = utf8_seq_len(p, strnlen(s, 4));
+	if (n == 0)
+		return 0;
+	uint32_t cp = p[0] & lead_mask[n];
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	*ret_cp = cp;
+	return n;
+}
+
 int
 utf8_valid(const char *s, size_t n, size_t *ret_bad)
 {

@@ -8,10 +8,16 @@
 #define EXECUTOR_CORE_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Length of the valid UTF-8 sequence at s (avail > 0 bytes there), or 0 when
  * the bytes there are not one. */
 size_t utf8_seq_len(const unsigned char *s, size_t avail);
+
+/* Decode the sequence at the NUL-terminated s: its length (1 for the NUL
+ * itself), with the code point in *ret_cp, or 0 when it is not a valid
+ * sequence (a NUL inside stops it). */
+size_t utf8_decode(const char *s, uint32_t *ret_cp);
 
 /* 1 when the n bytes at s are valid UTF-8; else 0, with the offset of the
  * first bad byte in *ret_bad (may be NULL). */

@@ -3,6 +3,7 @@
  * width, column shrinking, option parsing, times, sparklines.
  */
 #include "harness.h"
+#include "utf8.h"
 
 #include "cli.h"
 #include "clock.h"
@@ -311,16 +312,16 @@ TEST(sanitize)
 	snprintf(s, sizeof(s), "%s", "");
 	CHECK_EQ_STR(cli_sanitize(s, true), "");
 
-	CHECK_EQ_INT(cli_utf8_decode("\u00e9", &cp), 2);
+	CHECK_EQ_INT(utf8_decode("\u00e9", &cp), 2);
 	CHECK_EQ_INT(cp, 0xe9);
-	CHECK_EQ_INT(cli_utf8_decode("\U0010ffff", &cp), 4);
+	CHECK_EQ_INT(utf8_decode("\U0010ffff", &cp), 4);
 	CHECK_EQ_INT(cp, 0x10ffff);
-	CHECK_EQ_INT(cli_utf8_decode("\xc1\xbf", &cp), 0);         /* overlong */
-	CHECK_EQ_INT(cli_utf8_decode("\xe0\x80\xaf", &cp), 0);     /* overlong */
-	CHECK_EQ_INT(cli_utf8_decode("\xed\xbf\xbf", &cp), 0);     /* surrogate */
-	CHECK_EQ_INT(cli_utf8_decode("\xf4\x90\x80\x80", &cp), 0); /* > U+10FFFF */
-	CHECK_EQ_INT(cli_utf8_decode("\xe2\x82", &cp), 0);         /* truncated */
-	CHECK_EQ_INT(cli_utf8_decode("\x80", &cp), 0);
+	CHECK_EQ_INT(utf8_decode("\xc1\xbf", &cp), 0);         /* overlong */
+	CHECK_EQ_INT(utf8_decode("\xe0\x80\xaf", &cp), 0);     /* overlong */
+	CHECK_EQ_INT(utf8_decode("\xed\xbf\xbf", &cp), 0);     /* surrogate */
+	CHECK_EQ_INT(utf8_decode("\xf4\x90\x80\x80", &cp), 0); /* > U+10FFFF */
+	CHECK_EQ_INT(utf8_decode("\xe2\x82", &cp), 0);         /* truncated */
+	CHECK_EQ_INT(utf8_decode("\x80", &cp), 0);
 }
 
 TEST(wide)

@@ -78,6 +78,10 @@ TEST(sizes)
 	CHECK_EQ_INT(parse_bytes("", &v, &err), -1);
 	CHECK_EQ_INT(parse_bytes("99999999999999999999T", &v, &err), -1);
 	CHECK_EQ_INT(parse_bytes("nan", &v, &err), -1);
+	CHECK_EQ_INT(parse_bytes(" 5", &v, &err), -1); /* strtod would skip the blank */
+	CHECK_EQ_INT(parse_bytes("+5", &v, &err), -1);
+	CHECK_EQ_INT(parse_bytes("inf", &v, &err), -1);
+	CHECK_EQ_INT(parse_bytes("0x10", &v, &err), -1);
 	spx_error_clear(&err);
 }
 
