@@ -125,11 +125,11 @@ $(BUILD)/asan/spex: $(call obj,$(BUILD)/asan,$(TOOL_MAIN)) $(ASAN_TOOL) $(ASAN_C
 asan: $(BUILD)/asan/spex-executor $(BUILD)/asan/spex
 
 # --- unit tests -----------------------------------------------------------
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h $(PLAIN_TOOL) $(PLAIN_CORE)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/tree.h $(PLAIN_TOOL) $(PLAIN_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Itests/unit -Itools $(CFLAGS) -o $@ $< $(PLAIN_TOOL) $(PLAIN_CORE) \
 		$(PKG_LIBS)
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/harness.h $(ASAN_TOOL) $(ASAN_CORE)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/tree.h $(ASAN_TOOL) $(ASAN_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Itests/unit -Itools -O1 $(SAN) -o $@ $< $(ASAN_TOOL) $(ASAN_CORE) \
 		$(PKG_LIBS)

@@ -5,6 +5,7 @@
  * followed, not even in the middle of the distribution probe.
  */
 #include "harness.h"
+#include "tree.h"
 
 #include "cleanup.h"
 #include "util.h"
@@ -17,71 +18,11 @@
 
 #define UUID_DIR "spark-1b2c3d4e-0000-4000-8000-0123456789ab"
 
-static char root[64];
-
-static void
-path_of(const char *rel, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", root, rel);
-}
-
-/* mkdir -p root/rel. */
-static void
-mkdirs(const char *rel)
-{
-	char p[1024], *s;
-	path_of(rel, p, sizeof(p));
-	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
-}
-
-/* A file of 4 KiB at root/rel, its directories made. */
+/* A file of 4 KiB at root/rel. */
 static void
 file(const char *rel)
 {
-	char p[1024], dir[512];
-	snprintf(dir, sizeof(dir), "%s", rel);
-	char *slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		mkdirs(dir);
-	}
-	path_of(rel, p, sizeof(p));
-	FILE *f = fopen(p, "we");
-	if (!f)
-		return;
-	for (int i = 0; i < 4096; i++)
-		fputc('x', f);
-	fclose(f);
-}
-
-static int
-exists(const char *rel)
-{
-	char p[512];
-	struct stat st;
-	path_of(rel, p, sizeof(p));
-	return lstat(p, &st) == 0;
-}
-
-static int
-mk_root(void)
-{
-	snprintf(root, sizeof(root), "/tmp/spex-cleanup-XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static void
-rm_root(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		printf("  rm failed\n");
+	tree_file(rel, 4096);
 }
 
 TEST(spark_temp_names)
@@ -118,7 +59,7 @@ TEST(cleanup_removes_only_spark_temp_and_blockmgr)
 	struct cleanup_result r;
 	struct spx_error err = {0};
 
-	CHECK_EQ_INT(mk_root(), 0);
+	CHECK_EQ_INT(tree_root_new("spex-cleanup"), 0);
 	file(UUID_DIR "/userFiles-1/app.jar");
 	file(UUID_DIR "/blockmgr-2/0c/shuffle_0_0_0.data");
 	file("blockmgr-1/0c/rdd_0_1");
@@ -130,18 +71,18 @@ TEST(cleanup_removes_only_spark_temp_and_blockmgr)
 	file("spark-1B2C3D4E-0000-4000-8000-0123456789AB/keep");
 	file("spark-3.5.1-bin-hadoop3/bin/spark-class");
 	file("stdout");
-	CHECK_EQ_INT(sandbox_cleanup_spark(root, false, &r, &err), 0);
-	CHECK(!exists(UUID_DIR));
-	CHECK(!exists("blockmgr-1"));
-	CHECK(exists("spark-warehouse/db.db/t/part-00000.parquet"));
-	CHECK(exists("spark-events/app-20261124-0001"));
-	CHECK(exists("spark-1234/keep"));
-	CHECK(exists("spark-1B2C3D4E-0000-4000-8000-0123456789AB/keep"));
-	CHECK(exists("spark-3.5.1-bin-hadoop3/bin/spark-class"));
-	CHECK(exists("stdout"));
+	CHECK_EQ_INT(sandbox_cleanup_spark(tree_root, false, &r, &err), 0);
+	CHECK(!tree_exists(UUID_DIR));
+	CHECK(!tree_exists("blockmgr-1"));
+	CHECK(tree_exists("spark-warehouse/db.db/t/part-00000.parquet"));
+	CHECK(tree_exists("spark-events/app-20261124-0001"));
+	CHECK(tree_exists("spark-1234/keep"));
+	CHECK(tree_exists("spark-1B2C3D4E-0000-4000-8000-0123456789AB/keep"));
+	CHECK(tree_exists("spark-3.5.1-bin-hadoop3/bin/spark-class"));
+	CHECK(tree_exists("stdout"));
 	CHECK_EQ_INT(r.errors, 0);
 	CHECK(r.removed >= 8); /* 2 top dirs, 5 below, 2 files */
-	rm_root();
+	tree_root_rm();
 }
 
 /* A spark-<uuid> temp dir whose bin is a symlink to a distribution
@@ -153,16 +94,16 @@ TEST(cleanup_probe_does_not_follow_a_bin_symlink)
 	struct spx_error err = {0};
 	char target[512], link[512];
 
-	CHECK_EQ_INT(mk_root(), 0);
+	CHECK_EQ_INT(tree_root_new("spex-cleanup"), 0);
 	file("outside/bin/spark-class");
 	file(UUID_DIR "/userFiles-1/app.jar");
-	path_of("outside/bin", target, sizeof(target));
-	path_of(UUID_DIR "/bin", link, sizeof(link));
+	tree_path("outside/bin", target, sizeof(target));
+	tree_path(UUID_DIR "/bin", link, sizeof(link));
 	CHECK_EQ_INT(symlink(target, link), 0);
-	CHECK_EQ_INT(sandbox_cleanup_spark(root, false, &r, &err), 0);
-	CHECK(!exists(UUID_DIR));
-	CHECK(exists("outside/bin/spark-class"));
-	rm_root();
+	CHECK_EQ_INT(sandbox_cleanup_spark(tree_root, false, &r, &err), 0);
+	CHECK(!tree_exists(UUID_DIR));
+	CHECK(tree_exists("outside/bin/spark-class"));
+	tree_root_rm();
 }
 
 int

@@ -4,6 +4,7 @@
  * symlinks are never followed, logs keep their tail, nothing else moves.
  */
 #include "harness.h"
+#include "tree.h"
 
 #include "reclaim.h"
 #include "util.h"
@@ -17,112 +18,49 @@
 #define KIB 1024u
 #define MIB (1024u * KIB)
 
-static char root[64];
-
-static void
-path_of(const char *rel, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", root, rel);
-}
-
-static void
-mkdirs(const char *rel)
-{
-	char p[512], *s;
-	path_of(rel, p, sizeof(p));
-	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	mkdir(p, 0755);
-}
-
-/* A file of size bytes: byte i is 'a' + i % 26, so any tail is checkable. */
-static void
-file(const char *rel, size_t size)
-{
-	char p[512];
-	path_of(rel, p, sizeof(p));
-	FILE *f = fopen(p, "we");
-	if (!f)
-		return;
-	for (size_t i = 0; i < size; i++)
-		fputc('a' + (int)(i % 26), f);
-	fclose(f);
-}
-
-static int
-exists(const char *rel)
-{
-	char p[512];
-	struct stat st;
-	path_of(rel, p, sizeof(p));
-	return lstat(p, &st) == 0;
-}
-
-static off_t
-size_of(const char *rel)
-{
-	char p[512];
-	struct stat st;
-	path_of(rel, p, sizeof(p));
-	return lstat(p, &st) == 0 ? st.st_size : -1;
-}
-
 static int
 tree(void)
 {
 	char link[512], target[512];
 
-	snprintf(root, sizeof(root), "/tmp/spex-reclaim-XXXXXX");
-	if (!mkdtemp(root))
+	if (tree_root_new("spex-reclaim") < 0)
 		return -1;
-	mkdirs("sb/blockmgr-1/0c");
-	file("sb/blockmgr-1/0c/shuffle_0_1_0.data", 64 * KIB);
-	file("sb/blockmgr-1/rdd_0_1", 8 * KIB);
-	mkdirs("sb/spark-1b2c3d4e-0000-4000-8000-000000000000/userFiles-1");
-	file("sb/spark-1b2c3d4e-0000-4000-8000-000000000000/userFiles-1/app.jar", 16 * KIB);
-	mkdirs("sb/spark-3.5.1-bin-hadoop3/jars");
-	file("sb/spark-3.5.1-bin-hadoop3/jars/core.jar", 32 * KIB);
-	mkdirs("sb/custom-build/bin"); /* a distribution by its content */
-	file("sb/custom-build/bin/spark-class", 4 * KIB);
-	file("sb/stdout", 300 * KIB);
-	file("sb/stderr", 4 * KIB);    /* small: stays as it is */
-	file("sb/app.log", 400 * KIB); /* not stdout/stderr: stays */
-	file("sb/spark-3.5.1-bin-hadoop3.tgz", 4 * KIB);
-	mkdirs("sb/.spex");
-	file("sb/.spex/state.json", 100);
-	mkdirs("sb/work");
-	file("sb/work/result", 4 * KIB);
-	mkdirs("outside");
-	file("outside/precious", 4 * KIB);
-	path_of("outside", target, sizeof(target));
-	path_of("sb/blockmgr-1/escape", link, sizeof(link));
+	tree_mkdirs("sb/blockmgr-1/0c");
+	tree_file("sb/blockmgr-1/0c/shuffle_0_1_0.data", 64 * KIB);
+	tree_file("sb/blockmgr-1/rdd_0_1", 8 * KIB);
+	tree_mkdirs("sb/spark-1b2c3d4e-0000-4000-8000-000000000000/userFiles-1");
+	tree_file("sb/spark-1b2c3d4e-0000-4000-8000-000000000000/userFiles-1/app.jar", 16 * KIB);
+	tree_mkdirs("sb/spark-3.5.1-bin-hadoop3/jars");
+	tree_file("sb/spark-3.5.1-bin-hadoop3/jars/core.jar", 32 * KIB);
+	tree_mkdirs("sb/custom-build/bin"); /* a distribution by its content */
+	tree_file("sb/custom-build/bin/spark-class", 4 * KIB);
+	tree_file("sb/stdout", 300 * KIB);
+	tree_file("sb/stderr", 4 * KIB);    /* small: stays as it is */
+	tree_file("sb/app.log", 400 * KIB); /* not stdout/stderr: stays */
+	tree_file("sb/spark-3.5.1-bin-hadoop3.tgz", 4 * KIB);
+	tree_mkdirs("sb/.spex");
+	tree_file("sb/.spex/state.json", 100);
+	tree_mkdirs("sb/work");
+	tree_file("sb/work/result", 4 * KIB);
+	tree_mkdirs("outside");
+	tree_file("outside/precious", 4 * KIB);
+	tree_path("outside", target, sizeof(target));
+	tree_path("sb/blockmgr-1/escape", link, sizeof(link));
 	if (symlink(target, link) < 0)
 		return -1;
-	path_of("sb/blockmgr-2", link, sizeof(link)); /* top-level symlink named like one */
+	tree_path("sb/blockmgr-2", link, sizeof(link)); /* top-level symlink named like one */
 	if (symlink(target, link) < 0)
 		return -1;
-	path_of("outside/precious", target, sizeof(target));
-	path_of("sb/stderr.link", link, sizeof(link));
+	tree_path("outside/precious", target, sizeof(target));
+	tree_path("sb/stderr.link", link, sizeof(link));
 	return symlink(target, link);
-}
-
-static void
-rm_tree(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	if (system(cmd) != 0)
-		printf("  cleanup failed\n");
 }
 
 static int
 open_sb(void)
 {
 	char p[512];
-	path_of("sb", p, sizeof(p));
+	tree_path("sb", p, sizeof(p));
 	return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
@@ -169,11 +107,11 @@ TEST(plan_lists_the_leftovers)
 		sum += p.items[i].bytes;
 	CHECK_EQ_INT(sum, p.bytes);
 	/* A plan touches nothing. */
-	CHECK(exists("sb/blockmgr-1/0c/shuffle_0_1_0.data"));
-	CHECK_EQ_INT(size_of("sb/stdout"), 300 * KIB);
+	CHECK(tree_exists("sb/blockmgr-1/0c/shuffle_0_1_0.data"));
+	CHECK_EQ_INT(tree_size("sb/stdout"), 300 * KIB);
 	reclaim_plan_free(&p);
 	close(fd);
-	rm_tree();
+	tree_root_rm();
 }
 
 TEST(apply_removes_exactly_the_plan)
@@ -196,22 +134,22 @@ TEST(apply_removes_exactly_the_plan)
 			CHECK(r.reclaimed_bytes > 0);
 		}
 	}
-	CHECK(!exists("sb/blockmgr-1"));
-	CHECK(!exists("sb/custom-build"));
-	CHECK(!exists("sb/spark-1b2c3d4e-0000-4000-8000-000000000000"));
-	CHECK(!exists("sb/spark-3.5.1-bin-hadoop3"));
+	CHECK(!tree_exists("sb/blockmgr-1"));
+	CHECK(!tree_exists("sb/custom-build"));
+	CHECK(!tree_exists("sb/spark-1b2c3d4e-0000-4000-8000-000000000000"));
+	CHECK(!tree_exists("sb/spark-3.5.1-bin-hadoop3"));
 	/* the rest stays */
-	CHECK(exists("outside/precious"));
-	CHECK(exists("sb/blockmgr-2"));
-	CHECK(exists("sb/stderr.link"));
-	CHECK_EQ_INT(size_of("sb/stderr"), 4 * KIB);
-	CHECK_EQ_INT(size_of("sb/app.log"), 400 * KIB);
-	CHECK(exists("sb/spark-3.5.1-bin-hadoop3.tgz"));
-	CHECK_EQ_INT(size_of("sb/.spex/state.json"), 100);
-	CHECK(exists("sb/work/result"));
+	CHECK(tree_exists("outside/precious"));
+	CHECK(tree_exists("sb/blockmgr-2"));
+	CHECK(tree_exists("sb/stderr.link"));
+	CHECK_EQ_INT(tree_size("sb/stderr"), 4 * KIB);
+	CHECK_EQ_INT(tree_size("sb/app.log"), 400 * KIB);
+	CHECK(tree_exists("sb/spark-3.5.1-bin-hadoop3.tgz"));
+	CHECK_EQ_INT(tree_size("sb/.spex/state.json"), 100);
+	CHECK(tree_exists("sb/work/result"));
 	/* stdout: the marker, then exactly its last 64 KiB */
 	char path[512], buf[128];
-	path_of("sb/stdout", path, sizeof(path));
+	tree_path("sb/stdout", path, sizeof(path));
 	FILE *f = fopen(path, "re");
 	CHECK(f != NULL);
 	if (f) {
@@ -233,7 +171,7 @@ TEST(apply_removes_exactly_the_plan)
 	CHECK_EQ_INT(p.n, 0);
 	reclaim_plan_free(&p);
 	close(fd);
-	rm_tree();
+	tree_root_rm();
 }
 
 TEST(apply_refuses_a_swapped_entry)
@@ -248,25 +186,25 @@ TEST(apply_refuses_a_swapped_entry)
 	CHECK_EQ_INT(reclaim_plan(fd, &o, &p, &err), 0);
 	/* Between plan and apply, blockmgr-1 becomes a symlink to outside, and
 	 * stdout another file (made while the old one exists: another inode). */
-	path_of("sb/blockmgr-1", a, sizeof(a));
-	path_of("sb/blockmgr-1.old", b, sizeof(b));
+	tree_path("sb/blockmgr-1", a, sizeof(a));
+	tree_path("sb/blockmgr-1.old", b, sizeof(b));
 	CHECK_EQ_INT(rename(a, b), 0);
-	path_of("outside", b, sizeof(b));
+	tree_path("outside", b, sizeof(b));
 	CHECK_EQ_INT(symlink(b, a), 0);
-	file("sb/stdout.new", 300 * KIB);
-	path_of("sb/stdout.new", b, sizeof(b));
-	path_of("sb/stdout", a, sizeof(a));
+	tree_file("sb/stdout.new", 300 * KIB);
+	tree_path("sb/stdout.new", b, sizeof(b));
+	tree_path("sb/stdout", a, sizeof(a));
 	CHECK_EQ_INT(rename(b, a), 0);
 	struct cleanup_result r = {0};
 	CHECK_EQ_INT(reclaim_apply(fd, item(&p, "blockmgr-1"), &o, &r), 1);
 	CHECK_EQ_INT(reclaim_apply(fd, item(&p, "stdout"), &o, &r), 1);
 	CHECK_EQ_INT(r.errors, 2);
 	CHECK(strstr(r.first_error, "blockmgr-1: ") == r.first_error);
-	CHECK(exists("outside/precious"));
-	CHECK_EQ_INT(size_of("sb/stdout"), 300 * KIB);
+	CHECK(tree_exists("outside/precious"));
+	CHECK_EQ_INT(tree_size("sb/stdout"), 300 * KIB);
 	/* Gone meanwhile: nothing to do, not an error. */
 	struct cleanup_result r2 = {0};
-	path_of("sb/custom-build", a, sizeof(a));
+	tree_path("sb/custom-build", a, sizeof(a));
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", a);
 	CHECK_EQ_INT(system(cmd), 0);
@@ -274,7 +212,7 @@ TEST(apply_refuses_a_swapped_entry)
 	CHECK_EQ_INT(r2.errors, 0);
 	reclaim_plan_free(&p);
 	close(fd);
-	rm_tree();
+	tree_root_rm();
 }
 
 TEST(hard_linked_log_is_left_alone)
@@ -285,15 +223,15 @@ TEST(hard_linked_log_is_left_alone)
 	char a[512], b[512];
 
 	CHECK_EQ_INT(tree(), 0);
-	path_of("sb/stdout", a, sizeof(a));
-	path_of("outside/stdout-link", b, sizeof(b));
+	tree_path("sb/stdout", a, sizeof(a));
+	tree_path("outside/stdout-link", b, sizeof(b));
 	CHECK_EQ_INT(link(a, b), 0); /* a second name, out of the sandbox */
 	int fd = open_sb();
 	CHECK_EQ_INT(reclaim_plan(fd, &o, &p, &err), 0);
 	CHECK(item(&p, "stdout") == NULL);
 	reclaim_plan_free(&p);
 	close(fd);
-	rm_tree();
+	tree_root_rm();
 }
 
 TEST(remove_at_dry_run_and_symlinks)
@@ -305,19 +243,19 @@ TEST(remove_at_dry_run_and_symlinks)
 	CHECK_EQ_INT(tree(), 0);
 	int fd = open_sb();
 	CHECK_EQ_INT(cleanup_remove_at(fd, "blockmgr-1", &dry, &r1), 0);
-	CHECK(exists("sb/blockmgr-1/rdd_0_1"));
+	CHECK(tree_exists("sb/blockmgr-1/rdd_0_1"));
 	CHECK_EQ_INT(cleanup_remove_at(fd, "blockmgr-1", &wet, &r2), 0);
-	CHECK(!exists("sb/blockmgr-1"));
+	CHECK(!tree_exists("sb/blockmgr-1"));
 	CHECK_EQ_INT(r1.reclaimed_bytes, r2.reclaimed_bytes);
 	CHECK_EQ_INT(r1.removed, r2.removed);
 	/* A symlink is removed as a link, its target untouched. */
 	CHECK_EQ_INT(cleanup_remove_at(fd, "blockmgr-2", &wet, &r3), 0);
-	CHECK(!exists("sb/blockmgr-2"));
-	CHECK(exists("outside/precious"));
+	CHECK(!tree_exists("sb/blockmgr-2"));
+	CHECK(tree_exists("outside/precious"));
 	CHECK_EQ_INT(cleanup_remove_at(fd, "no-such-entry", &wet, &r3), 0);
 	CHECK_EQ_INT(r3.errors, 0);
 	close(fd);
-	rm_tree();
+	tree_root_rm();
 }
 
 /* Top-level spark-* directories other than spark-<uuid> are the user's
@@ -332,18 +270,18 @@ TEST(user_spark_dirs_and_a_bin_symlink_are_not_planned)
 	char target[512], link[512];
 
 	CHECK_EQ_INT(tree(), 0);
-	mkdirs("sb/spark-warehouse/db.db/t");
-	file("sb/spark-warehouse/db.db/t/part-00000.parquet", 8 * KIB);
-	mkdirs("sb/spark-events");
-	file("sb/spark-events/app-20261124-0001", 8 * KIB);
-	mkdirs("sb/spark-1234");
-	file("sb/spark-1234/keep", 4 * KIB);
-	mkdirs("outside/bin");
-	file("outside/bin/spark-class", 4 * KIB);
-	mkdirs("sb/mytool");
-	file("sb/mytool/data", 4 * KIB);
-	path_of("outside/bin", target, sizeof(target));
-	path_of("sb/mytool/bin", link, sizeof(link));
+	tree_mkdirs("sb/spark-warehouse/db.db/t");
+	tree_file("sb/spark-warehouse/db.db/t/part-00000.parquet", 8 * KIB);
+	tree_mkdirs("sb/spark-events");
+	tree_file("sb/spark-events/app-20261124-0001", 8 * KIB);
+	tree_mkdirs("sb/spark-1234");
+	tree_file("sb/spark-1234/keep", 4 * KIB);
+	tree_mkdirs("outside/bin");
+	tree_file("outside/bin/spark-class", 4 * KIB);
+	tree_mkdirs("sb/mytool");
+	tree_file("sb/mytool/data", 4 * KIB);
+	tree_path("outside/bin", target, sizeof(target));
+	tree_path("sb/mytool/bin", link, sizeof(link));
 	CHECK_EQ_INT(symlink(target, link), 0);
 	int fd = open_sb();
 	CHECK_EQ_INT(reclaim_plan(fd, &o, &p, &err), 0);
@@ -357,15 +295,15 @@ TEST(user_spark_dirs_and_a_bin_symlink_are_not_planned)
 		struct cleanup_result r = {0};
 		CHECK_EQ_INT(reclaim_apply(fd, &p.items[i], &o, &r), 0);
 	}
-	CHECK(!exists("sb/spark-1b2c3d4e-0000-4000-8000-000000000000"));
-	CHECK(exists("sb/spark-warehouse/db.db/t/part-00000.parquet"));
-	CHECK(exists("sb/spark-events/app-20261124-0001"));
-	CHECK(exists("sb/spark-1234/keep"));
-	CHECK(exists("sb/mytool/data") && exists("sb/mytool/bin"));
-	CHECK(exists("outside/bin/spark-class"));
+	CHECK(!tree_exists("sb/spark-1b2c3d4e-0000-4000-8000-000000000000"));
+	CHECK(tree_exists("sb/spark-warehouse/db.db/t/part-00000.parquet"));
+	CHECK(tree_exists("sb/spark-events/app-20261124-0001"));
+	CHECK(tree_exists("sb/spark-1234/keep"));
+	CHECK(tree_exists("sb/mytool/data") && tree_exists("sb/mytool/bin"));
+	CHECK(tree_exists("outside/bin/spark-class"));
 	reclaim_plan_free(&p);
 	close(fd);
-	rm_tree();
+	tree_root_rm();
 }
 
 int
