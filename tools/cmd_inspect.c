@@ -8,6 +8,7 @@
 #include "disk_policy.h"
 #include "inspect.h"
 #include "jsonout.h"
+#include "settings_layer.h"
 #include "util.h"
 
 #include <errno.h>
@@ -34,11 +35,32 @@ cmd_inspect_usage(FILE *f)
 	        "  -h, --help   this help\n");
 }
 
-/* A size from the environment variable name, or dflt when unset. */
-static int
-env_size(const char *name, uint64_t dflt, uint64_t *ret)
+static const char *
+env_get(const char *name)
 {
-	const char *s = getenv(name);
+	return getenv(name);
+}
+
+/* Where the log caps come from: the executors' own settings (environment
+ * over /etc/spex/spex.json or SPEX_CONFIG), or the environment alone when
+ * that file is broken (said once; inspect still works). */
+static config_getenv_fn
+caps_source(void)
+{
+	struct spx_error err = {0};
+
+	if (settings_setup(env_get, SETTINGS_DEFAULT_PATH, &err) == 0)
+		return settings_layer_get;
+	cli_err("inspect", "note: %s; log caps from the environment only", spx_error_msg(&err));
+	spx_error_clear(&err);
+	return env_get;
+}
+
+/* A size setting (SPEX_LOG_HEAD, SPEX_LOG_TAIL) from get, or dflt when unset. */
+static int
+env_size(config_getenv_fn get, const char *name, uint64_t dflt, uint64_t *ret)
+{
+	const char *s = get(name);
 	struct spx_error err = {0};
 
 	*ret = dflt;
@@ -101,8 +123,9 @@ cmd_inspect(int argc, char **argv)
 			                           "no .spex/");
 		paths[npaths++] = ".";
 	}
-	if (env_size("SPEX_LOG_HEAD", INSPECT_LOG_HEAD, &head) < 0 ||
-	    env_size("SPEX_LOG_TAIL", INSPECT_LOG_TAIL, &tail) < 0)
+	config_getenv_fn get = caps_source();
+	if (env_size(get, "SPEX_LOG_HEAD", INSPECT_LOG_HEAD, &head) < 0 ||
+	    env_size(get, "SPEX_LOG_TAIL", INSPECT_LOG_TAIL, &tail) < 0)
 		return CLI_ERROR;
 	if (clock_now_ms(&now_ms, &err) < 0) {
 		cli_err("inspect", "%s", spx_error_msg(&err));

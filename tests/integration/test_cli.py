@@ -492,6 +492,25 @@ def test_inspect_dead_golden(work):
     golden("inspect-dead.txt", out, work, work["pid"])
 
 
+def test_inspect_takes_log_caps_from_the_executors_config_file(work, tmp_path):
+    """The caps the executors run with: SPEX_LOG_* from /etc/spex/spex.json
+    (here SPEX_CONFIG) count as the environment's would; a broken file is a
+    note, not a failure."""
+    conf = tmp_path / "spex.json"
+    conf.write_text('{"log_head": "1MiB", "log_tail": "2MiB"}')
+    rc, doc, err = spex_json("inspect", work["dead"], env=cli_env(SPEX_CONFIG=str(conf)))
+    assert rc == 0, err
+    kinds = [w["kind"] for w in doc["sandboxes"][0]["warnings"]]
+    assert "log_near_cap" in kinds, kinds
+    # Without the file the default caps (4 + 32 MiB) leave stdout far below.
+    rc, doc, err = spex_json("inspect", work["dead"], env=cli_env(SPEX_CONFIG=None))
+    assert "log_near_cap" not in [w["kind"] for w in doc["sandboxes"][0]["warnings"]]
+    conf.write_text('{"log_head": true}')
+    rc, doc, err = spex_json("inspect", work["dead"], env=cli_env(SPEX_CONFIG=str(conf)))
+    assert rc == 0, err
+    assert err.count("\n") == 1 and "note:" in err and "log_head" in err, err
+
+
 def test_inspect_json(work):
     rc, doc, err = spex_json("inspect", work["dead"], work["live"], work["nostate"],
                              env=cli_env(**LOG_CAPS))
