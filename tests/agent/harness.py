@@ -219,7 +219,6 @@ def start_executor(agent, sandbox, env_overrides=None, args=(), checkpoint=False
 
 
 _VG_LINE = re.compile(r"^==(\d+)== ?(.*)$")
-_VG_DEF = re.compile(r"definitely lost: ([\d,]+) bytes in ([\d,]+) blocks")
 # What fails a test: leaks definitely lost and invalid accesses.
 _VG_INVALID = re.compile(r"^(Invalid (read|write|free)|Mismatched free|"
                          r"Source and destination overlap)")
@@ -228,18 +227,59 @@ _VG_WARN = re.compile(r"^(Conditional jump or move depends on uninitialised|"
                       r"Use of uninitialised value|Syscall param .* uninitialised)")
 
 
-def _vg_scan(text, pattern, leaks):
-    out = []
+_VG_RECORD = re.compile(r"^([\d,]+) (?:\(([\d,]+) direct, [\d,]+ indirect\) )?bytes in "
+                        r"([\d,]+) blocks are definitely lost in loss record")
+
+
+def _vg_records(text):
+    """Definitely-lost loss records: (pid, direct bytes, blocks, stack text)."""
+    recs, cur = [], {}
     for line in text.splitlines():
         m = _VG_LINE.match(line)
         if not m:
             continue
         pid, msg = m.group(1), m.group(2).strip()
-        d = _VG_DEF.search(msg)
-        if leaks and d and d.group(1) != "0":
+        r = _VG_RECORD.match(msg)
+        if r:
+            direct = int((r.group(2) or r.group(1)).replace(",", ""))
+            cur[pid] = [pid, direct, int(r.group(3).replace(",", "")), ""]
+            recs.append(cur[pid])
+        elif pid in cur:
+            if msg:
+                cur[pid][3] += msg + "\n"
+            else:
+                del cur[pid]
+    return recs
+
+
+def _forked_from_another_thread(pid, first_pid, stack):
+    """A block a task-init (a fork of the executor, pid != the log's first)
+    inherited from the executor's worker thread: that thread does not exist
+    in the child, so nothing there can free it; not a leak of the child."""
+    return pid != first_pid and "thread_main (worker.c" in stack
+
+
+def _vg_scan(text, pattern, leaks):
+    out = []
+    first_pid = None
+    for line in text.splitlines():
+        m = _VG_LINE.match(line)
+        if not m:
+            continue
+        pid, msg = m.group(1), m.group(2).strip()
+        first_pid = first_pid or pid
+        if pattern.match(msg):
             out.append("pid %s: %s" % (pid, msg))
-        elif pattern.match(msg):
-            out.append("pid %s: %s" % (pid, msg))
+    if leaks:
+        lost = {}
+        for pid, direct, blocks, stack in _vg_records(text):
+            if _forked_from_another_thread(pid, first_pid, stack):
+                continue
+            b, n = lost.get(pid, (0, 0))
+            lost[pid] = (b + direct, n + blocks)
+        for pid, (b, n) in sorted(lost.items()):
+            if b:
+                out.append("pid %s: definitely lost: %d bytes in %d blocks" % (pid, b, n))
     return out
 
 
