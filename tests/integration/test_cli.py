@@ -24,7 +24,8 @@ import pytest
 import cli_fixture as fx
 from agent import harness
 from agent.fake_agent import command_task, mesos_pb2
-from helpers import T, assert_exits_zero, run_to_terminal, subscribe
+from helpers import (T, assert_exits_zero, run_to_terminal, subscribe, wait_for,
+                     waiting_task)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -916,3 +917,45 @@ def test_inspect_real_executor_sandbox(agent, sandbox, start_executor):
     # The executor removed the block manager at the task's end (SPEX_CLEANUP=spark).
     assert sb["disk"]["categories"]["blocks"] == 0
     assert not any(w["kind"] == "blockmgr_dead" for w in sb["warnings"])
+
+
+def test_live_real_executor_is_inspected_live_and_never_collected(agent, tmp_path,
+                                                                   start_executor):
+    """A running executor in an agent layout: inspect sees it live with its
+    task's processes; gc --apply leaves its block-manager data alone."""
+    work = tmp_path / "work"
+    sb = work / "slaves" / "S0" / "frameworks" / "F" / "executors" / "E" / "runs" / "R"
+    sb.mkdir(parents=True)
+    ex = start_executor(agent, str(sb))
+    subscribe(agent, ex)
+    agent.launch(waiting_task("w1"))
+    agent.wait_for(lambda: any(u.state == mesos_pb2.TASK_RUNNING
+                               for u in agent.statuses("w1")), T(15), "TASK_RUNNING")
+    (sb / "blockmgr-1").mkdir()
+    (sb / "blockmgr-1" / "rdd_0_0").write_bytes(b"\0" * 65536)
+
+    def state_pid():
+        try:
+            with open(sb / ".spex" / "state.json") as f:
+                tasks = json.load(f)["tasks"]
+        except (OSError, ValueError):
+            return None
+        return tasks[0]["pid"] if tasks and tasks[0]["pid"] else None
+    pid = wait_for(state_pid, T(10), "the task's pid in state.json")
+
+    env = cli_env(SPEX_NOW=None)
+    rc, doc, err = spex_json("inspect", str(sb), env=env)
+    assert rc == 0, err
+    validate(doc, "spex.inspect-1.schema.json")
+    view = doc["sandboxes"][0]
+    assert view["liveness"] == "live", view["liveness_reason"]
+    assert pid in [p["pid"] for p in view["processes"]]
+    rc, out, err = spex("gc", "--apply", str(work), env=env)
+    assert rc == 0, err
+    assert "live" in out, out
+    assert (sb / "blockmgr-1" / "rdd_0_0").exists()
+
+    (sb / "go").touch()
+    st = agent.wait_terminal("w1", T(15))
+    assert st.state == mesos_pb2.TASK_FINISHED
+    assert_exits_zero(ex)
