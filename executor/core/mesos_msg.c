@@ -67,6 +67,11 @@ status_new(const struct status_spec *spec)
 		st.data.data = (uint8_t *)spec->data;
 		st.data.len = spec->data_len;
 	}
+	if (spec->has_healthy) {
+		st.has_healthy = 1;
+		st.healthy = spec->healthy != 0;
+	}
+	st.check_status = (Mesos__V1__CheckStatusInfo *)spec->check_status;
 	if (spec->n_labels) {
 		size_t n = spec->n_labels < 16 ? spec->n_labels : 16;
 		for (size_t i = 0; i < n; i++) {

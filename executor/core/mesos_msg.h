@@ -38,6 +38,9 @@ struct status_spec {
 	size_t n_labels;
 	const uint8_t *data; /* TaskStatus.data, or NULL */
 	size_t data_len;
+	int has_healthy; /* TaskStatus.healthy is set (to healthy) */
+	int healthy;
+	const Mesos__V1__CheckStatusInfo *check_status; /* copied in, or NULL for none */
 };
 
 /* A new, owned TaskStatus with a fresh v4 uuid, source = SOURCE_EXECUTOR and

@@ -97,7 +97,8 @@ task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_
 		sm->cause = cause;
 		sm->kill_deadline_ns = deadline;
 		act->sigterm = true;
-		if (sm->killing_cap && (cause == KC_KILL || cause == KC_SHUTDOWN) &&
+		if (sm->killing_cap &&
+		    (cause == KC_KILL || cause == KC_SHUTDOWN || cause == KC_HEALTH) &&
 		    sm->phase != TP_KILLING)
 			act->state = MESOS__V1__TASK_STATE__TASK_KILLING;
 		sm->phase = TP_KILLING;
@@ -199,6 +200,11 @@ task_sm_exited(struct task_sm *sm, int ws, const struct exit_info *info, struct 
 	case KC_KILL:
 	case KC_SHUTDOWN:
 		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_KILLED);
+		return;
+	case KC_HEALTH:
+		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_KILLED);
+		act->has_healthy = true;
+		act->healthy = false;
 		return;
 	case KC_EXECUTOR:
 		terminal(sm, act, MESOS__V1__TASK_STATE__TASK_FAILED);

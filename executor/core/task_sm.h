@@ -30,6 +30,7 @@ enum kill_cause {
 	KC_MAX_COMPLETION, /* TaskInfo.max_completion_time elapsed */
 	KC_EXECUTOR,       /* the executor's own reason (giving up, shutdown failsafe) */
 	KC_LIMIT,          /* a resource limit spex enforces (disk): reason and message kept */
+	KC_HEALTH,         /* the health check failed consecutive_failures times */
 };
 
 struct task_sm {
@@ -55,6 +56,8 @@ struct task_action {
 	int state;  /* Mesos__V1__TaskState to send, or TASK_NO_STATE */
 	int reason; /* Mesos__V1__TaskStatus__Reason, valid if has_reason */
 	bool has_reason;
+	bool has_healthy; /* TaskStatus.healthy is set (to healthy) */
+	bool healthy;
 	char message[256];   /* TaskStatus.message, "" for none */
 	bool sigterm;        /* send SIGTERM to the whole task tree now */
 	bool sigkill;        /* send SIGKILL to the whole task tree now */
@@ -89,7 +92,8 @@ void task_sm_exec_failed(struct task_sm *sm, int err, const char *what, struct t
 /* The launch failed before any process existed (message given). */
 void task_sm_launch_failed(struct task_sm *sm, int reason, const char *msg,
                            struct task_action *act);
-/* A kill request with a grace period, at monotonic time now. */
+/* A kill request with a grace period, at monotonic time now. TASK_KILLING
+ * goes out (with the capability) for KC_KILL, KC_SHUTDOWN and KC_HEALTH. */
 void task_sm_kill(struct task_sm *sm, enum kill_cause cause, int64_t grace_ns, int64_t now_ns,
                   struct task_action *act);
 /* A limit spex enforces was exceeded: kill like KC_KILL (no TASK_KILLING),
@@ -102,7 +106,9 @@ void task_sm_report(struct task_sm *sm, struct task_action *act);
 /* The kill timer fired at monotonic time now. */
 void task_sm_timer(struct task_sm *sm, int64_t now_ns, struct task_action *act);
 /* The task's process tree is gone; wait_status as from waitpid(). info may
- * be NULL. A kill the framework asked for wins over every other cause. */
+ * be NULL. A kill the framework asked for wins over every other cause. A
+ * kill for failed health checks ends TASK_KILLED with healthy=false, as the
+ * command executor's does. */
 void task_sm_exited(struct task_sm *sm, int wait_status, const struct exit_info *info,
                     struct task_action *act);
 

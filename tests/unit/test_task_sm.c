@@ -277,6 +277,42 @@ TEST(limit_kill_and_reports)
 	CHECK_EQ_INT(a.state, TASK_NO_STATE);
 }
 
+TEST(health_kill)
+{
+	struct task_sm sm;
+	struct task_action a;
+	/* As a KILL: TASK_KILLING with the capability, grace, then KILLED,
+	 * and the terminal update says healthy=false. */
+	to_running(&sm, true);
+	task_sm_kill(&sm, KC_HEALTH, 3 * SEC, 0, &a);
+	CHECK_EQ_INT(a.state, S(TASK_KILLING));
+	CHECK(a.sigterm && !a.sigkill && a.timer_at_ns == 3 * SEC);
+	CHECK(!a.has_healthy);
+	task_sm_exited(&sm, EXITED(0), NULL, &a);
+	CHECK_EQ_INT(a.state, S(TASK_KILLED));
+	CHECK(a.has_healthy && !a.healthy);
+	CHECK(!a.has_reason);
+	/* Without the capability: no KILLING, the same end. */
+	to_running(&sm, false);
+	task_sm_kill(&sm, KC_HEALTH, 3 * SEC, 0, &a);
+	CHECK_EQ_INT(a.state, TASK_NO_STATE);
+	CHECK(a.sigterm);
+	task_sm_exited(&sm, SIGTERM, NULL, &a);
+	CHECK_EQ_INT(a.state, S(TASK_KILLED));
+	CHECK(a.has_healthy && !a.healthy);
+	/* A KILL first keeps its cause: no healthy on the terminal update. */
+	to_running(&sm, true);
+	task_sm_kill(&sm, KC_KILL, 3 * SEC, 0, &a);
+	task_sm_kill(&sm, KC_HEALTH, 3 * SEC, 0, &a);
+	task_sm_exited(&sm, SIGTERM, NULL, &a);
+	CHECK_EQ_INT(a.state, S(TASK_KILLED));
+	CHECK(!a.has_healthy);
+	/* Other ends never carry healthy. */
+	to_running(&sm, false);
+	task_sm_exited(&sm, EXITED(0), NULL, &a);
+	CHECK(!a.has_healthy);
+}
+
 TEST(terminal_set)
 {
 	int terminal[] = {
@@ -337,6 +373,7 @@ main(void)
 	RUN(oom_causes);
 	RUN(labels_bounded);
 	RUN(limit_kill_and_reports);
+	RUN(health_kill);
 	RUN(terminal_set);
 	RUN(cut_messages_stay_utf8);
 	return harness_done();
