@@ -2,6 +2,7 @@
  * The executor's state, shared by its adapter files:
  *	session.c  the agent session: SUBSCRIBE, events, UPDATE pump, reconnects
  *	tasks.c    task lifecycle: launch, kill, reap, terminal status
+ *	checks.c   TaskInfo.check and TaskInfo.health_check: attempts, updates
  *	main.c     start-up, signals, the loop, exit
  *	state.c    .spex/state.json and .spex/disk-history.jsonl
  * Everything runs on one libevent loop; there are no threads.
@@ -15,6 +16,7 @@
 
 #include "agent.h"
 #include "cgroup.h"
+#include "checks.h"
 #include "disk_policy.h"
 #include "state.h"
 #include "track.h"
@@ -27,6 +29,17 @@
 #include "uuid.h"
 
 enum session_state { SS_DISCONNECTED, SS_SUBSCRIBING, SS_SUBSCRIBED };
+
+/* Who a task's command (and its command checks) runs as. */
+struct run_as {
+	bool set; /* drop to uid/gid/groups (spex is root and CommandInfo.user is set) */
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[64];
+	int ngroups;
+};
+
+struct task_checks;
 
 struct task {
 	struct task *next;
@@ -56,7 +69,8 @@ struct task {
 	uint64_t disk_bytes;      /* the task's `disk` resource in bytes, 0 if none */
 	struct task_action *held; /* terminal update waiting for the sandbox cleanup */
 	struct event *hold_timer;
-	struct state_task *strec; /* what .spex/state.json shows of it (state.c) */
+	struct state_task *strec;   /* what .spex/state.json shows of it (state.c) */
+	struct task_checks *checks; /* its check and health check, NULL until RUNNING */
 };
 
 struct executor {
@@ -120,9 +134,35 @@ void tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillP
 /* Kill every live task within grace (SHUTDOWN, giving up, our own SIGTERM). */
 void tasks_kill_all(struct executor *ex, enum kill_cause cause, int64_t grace_ns);
 void tasks_reap(struct executor *ex);
+/* The health check failed consecutive_failures times: kill t as a KILL
+ * would (TaskInfo.kill_policy's grace, else the default), ending TASK_KILLED
+ * with healthy=false. */
+void tasks_kill_unhealthy(struct task *t);
+/* CommandInfo.user of cmd, when spex runs as root: fill *ra and set HOME,
+ * USER and LOGNAME in plan. -1 with *err for an unknown user, or a user
+ * other than our own when we are not root. */
+int tasks_run_as(const Mesos__V1__CommandInfo *cmd, struct spawn_plan *plan, struct run_as *ra,
+                 struct spx_error *err);
 struct task *tasks_find(struct executor *ex, const char *task_id);
 size_t tasks_live(const struct executor *ex);
 void tasks_free_all(struct executor *ex);
+
+/* checks.c: TaskInfo.check and TaskInfo.health_check of a task */
+/* t reached TASK_RUNNING: schedule its first attempts (delay_seconds). */
+void checks_start(struct task *t);
+/* A kill began or the tree is gone: no more attempts or check updates;
+ * an attempt under way is abandoned (its process group SIGKILLed). The last
+ * check status stays for the updates still to come. NULL-safe, idempotent. */
+void checks_pause(struct task *t);
+/* Release t's checks (at the executor's end). */
+void checks_free(struct task *t);
+/* pid was reaped: 1 if it was a command check's process (then handled). */
+int checks_reaped(struct executor *ex, pid_t pid, int wait_status);
+/* The CheckStatusInfo every status of t carries (the last result, empty
+ * before the first), built in *buf; NULL when t has no check. */
+const Mesos__V1__CheckStatusInfo *checks_status(const struct task *t, struct check_status_buf *buf);
+/* 1 with *healthy when t's health is known (a health update went out). */
+int checks_healthy(const struct task *t, bool *healthy);
 
 /* disk.c: the sandbox's disk usage while tasks run */
 void disk_init(struct executor *ex);

@@ -280,18 +280,33 @@ session_send_status(struct executor *ex, struct task *t, const struct task_actio
 	    .data = act->data,
 	    .data_len = act->data_len,
 	};
+	struct check_status_buf csb;
+	bool healthy;
 	char uuid[37];
 
 	if (t->terminal_sent)
 		return NULL; /* nothing after the terminal update, ever */
+	/* A task with a check: every status says its last result (empty
+	 * before the first). A RUNNING status repeats the last known health,
+	 * as the command executor's check updates do. */
+	spec.check_status = checks_status(t, &csb);
+	if (act->has_healthy) {
+		spec.has_healthy = 1;
+		spec.healthy = act->healthy;
+	} else if (act->state == MESOS__V1__TASK_STATE__TASK_RUNNING &&
+	           checks_healthy(t, &healthy)) {
+		spec.has_healthy = 1;
+		spec.healthy = healthy;
+	}
 	Mesos__V1__TaskStatus *st = status_new(&spec);
 	uq_push(&ex->uq, st);
 	if (task_state_is_terminal(act->state))
 		t->terminal_sent = true;
 	state_task_status(t, act);
-	log_info("status", "task=%s state=%s uuid=%s reason=%d message=%s", LOGQ(t->id),
+	log_info("status", "task=%s state=%s uuid=%s reason=%d message=%s healthy=%d", LOGQ(t->id),
 	         task_state_name(act->state), uuid_format(st->uuid.data, uuid),
-	         act->has_reason ? act->reason : -1, LOGQ(act->message[0] ? act->message : NULL));
+	         act->has_reason ? act->reason : -1, LOGQ(act->message[0] ? act->message : NULL),
+	         st->has_healthy ? st->healthy : -1);
 	session_pump(ex);
 	return st->uuid.data;
 }

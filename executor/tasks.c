@@ -85,6 +85,10 @@ tasks_apply(struct task *t, const struct task_action *act)
 {
 	struct executor *ex = t->ex;
 
+	/* A kill began, or this is the end: no more checks (the command
+	 * executor pauses them at the kill too). */
+	if (act->sigterm || act->sigkill || task_state_is_terminal(act->state))
+		checks_pause(t);
 	if (act->sigterm && t->ti.ctl_fd >= 0 && taskinit_command(&t->ti, 'T') < 0)
 		log_warn("kill", "task=%s error=\"cannot reach task-init\"", LOGQ(t->id));
 	if (act->sigkill) {
@@ -179,6 +183,7 @@ task_finish(struct task *t)
 		status = t->ti_status;
 		log_error("task_init_lost", "task=%s wait_status=%d", LOGQ(t->id), status);
 	}
+	checks_pause(t); /* before the cgroup goes: an attempt may be in it */
 	task_release_process(t);
 	exit_cause(t, status, &info, oom_msg, sizeof(oom_msg), &u);
 	task_sm_exited(&t->sm, status, &info, &act);
@@ -267,8 +272,10 @@ report_cb(evutil_socket_t fd, short what, void *arg)
 			if (act.state != TASK_NO_STATE)
 				running_labels(t, &act);
 			tasks_apply(t, &act);
-			if (act.state == MESOS__V1__TASK_STATE__TASK_RUNNING)
+			if (act.state == MESOS__V1__TASK_STATE__TASK_RUNNING) {
 				disk_task_running(t->ex);
+				checks_start(t);
+			}
 			break;
 		case 'S':
 		case 'C': {
@@ -413,18 +420,9 @@ task_cgroup_setup(struct executor *ex, struct task *t, struct spx_error *err)
 	return 0;
 }
 
-struct run_as {
-	bool set;
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[64];
-	int ngroups;
-};
-
-/* CommandInfo.user, when spex runs as root: the command drops to it. */
-static int
-task_user(const Mesos__V1__CommandInfo *cmd, struct spawn_plan *plan, struct run_as *ra,
-          struct spx_error *err)
+int
+tasks_run_as(const Mesos__V1__CommandInfo *cmd, struct spawn_plan *plan, struct run_as *ra,
+             struct spx_error *err)
 {
 	memset(ra, 0, sizeof(*ra));
 	if (!cmd->user || !*cmd->user)
@@ -465,7 +463,8 @@ task_start_process(struct executor *ex, struct task *t, struct spx_error *err)
 	if (spawn_plan_build(t->info->command, environ, ex->cfg->sandbox, first_role(t->info),
 	                     &plan, err) < 0)
 		return -1;
-	if (task_user(t->info->command, &plan, &ra, err) < 0 || task_cgroup_setup(ex, t, err) < 0 ||
+	if (tasks_run_as(t->info->command, &plan, &ra, err) < 0 ||
+	    task_cgroup_setup(ex, t, err) < 0 ||
 	    (capture ? sandbox_task_stdio_captured(ex->cfg->sandbox, &out, &errfd, &captured, err)
 	             : sandbox_task_stdio(ex->cfg->sandbox, &out, &errfd, err)) < 0) {
 		spawn_plan_free(&plan);
@@ -522,6 +521,14 @@ tasks_launch(struct executor *ex, const Mesos__V1__TaskInfo *info)
 		snprintf(msg, sizeof(msg), "spex configuration: %s", ex->config_error);
 		tasks_refuse(ex, info,
 		             MESOS__V1__TASK_STATUS__REASON__REASON_CONTAINER_LAUNCH_FAILED, msg);
+		return;
+	}
+	if (checks_validate_task(info, &err) < 0) {
+		/* The master validates checks; one that got here anyway cannot
+		 * be run, and a task must not run unchecked by surprise. */
+		tasks_refuse(ex, info, MESOS__V1__TASK_STATUS__REASON__REASON_TASK_INVALID,
+		             spx_error_msg(&err));
+		spx_error_clear(&err);
 		return;
 	}
 	struct task *t = task_new(ex, info);
@@ -602,6 +609,20 @@ tasks_kill(struct executor *ex, const char *task_id, const Mesos__V1__KillPolicy
 }
 
 void
+tasks_kill_unhealthy(struct task *t)
+{
+	struct task_action act;
+	int64_t grace = grace_of(t->info->kill_policy);
+
+	if (grace < 0)
+		grace = t->ex->cfg->default_kill_grace_ns;
+	log_warn("kill", "task=%s reason=unhealthy grace_ms=%lld", LOGQ(t->id),
+	         (long long)(grace / NSEC_PER_MSEC));
+	task_sm_kill(&t->sm, KC_HEALTH, grace, now_mono_ns(), &act);
+	tasks_apply(t, &act);
+}
+
+void
 tasks_kill_all(struct executor *ex, enum kill_cause cause, int64_t grace_ns)
 {
 	struct task_action act;
@@ -626,6 +647,8 @@ tasks_reap(struct executor *ex)
 		struct task *t = ex->tasks;
 		while (t && t->ti.pid != p)
 			t = t->next;
+		if (!t && checks_reaped(ex, p, st))
+			continue;
 		if (!t || t->ti_reaped) {
 			/* An orphan re-parented to us (we are a subreaper). */
 			log_debug("reaped", "pid=%d wait_status=%d", (int)p, st);
@@ -644,6 +667,7 @@ tasks_free_all(struct executor *ex)
 	while (t) {
 		struct task *next = t->next;
 		task_release_process(t);
+		checks_free(t);
 		cgroup_task_free(t->cg);
 		free(t->held);
 		if (t->hold_timer)
