@@ -139,6 +139,43 @@ def uuid_error(b):
     return None
 
 
+# --- checks ----------------------------------------------------------------
+
+_CHECK_FIELDS = {mesos_pb2.CheckInfo.COMMAND: "command", mesos_pb2.CheckInfo.HTTP: "http",
+                 mesos_pb2.CheckInfo.TCP: "tcp"}
+
+
+def check_status_error(cs):
+    """None if cs is a valid CheckStatusInfo, else why (apache/mesos
+    src/common/validation.cpp validateCheckStatusInfo)."""
+    if not cs.HasField("type"):
+        return "CheckStatusInfo must specify 'type'"
+    field = _CHECK_FIELDS.get(cs.type)
+    if field is None:
+        return "'%s' is not a valid check's status type" % cs.type
+    if not cs.HasField(field):
+        return "Expecting '%s' to be set for %s check's status" % (
+            field, mesos_pb2.CheckInfo.Type.Name(cs.type))
+    return None
+
+
+def check_status_rule(task_info, status):
+    """None if status follows TaskStatus.check_status's rule for the task
+    (mesos.proto): present, of the check's type, when TaskInfo.check is set;
+    absent otherwise. Else why."""
+    if task_info is None:
+        return None
+    if task_info.HasField("check"):
+        if not status.HasField("check_status"):
+            return "TaskInfo.check is set but the status has no check_status"
+        if status.check_status.type != task_info.check.type:
+            return "check_status.type %d, TaskInfo.check.type %d" % (
+                status.check_status.type, task_info.check.type)
+    elif status.HasField("check_status"):
+        return "check_status without TaskInfo.check"
+    return None
+
+
 # --- JSON encoding like stout/protobuf.hpp --------------------------------
 
 _FD = _descriptor.FieldDescriptor
@@ -405,6 +442,7 @@ class Update:
         self.uuid = status.uuid
         self.duplicate = False  # same uuid seen before
         self.notes = []  # what the real agent would do about it
+        self.violations = []  # protocol rules it breaks that the agent does not enforce
         self.acked = False
 
     def __repr__(self):
@@ -1082,6 +1120,10 @@ class FakeAgent(ThreadingHTTPServer):
             if st.state == mesos_pb2.TASK_STAGING:
                 return "Received TASK_STAGING from executor %s which is not allowed" % (
                     call.executor_id.value)
+            if st.HasField("check_status"):
+                e = check_status_error(st.check_status)
+                if e:
+                    return e
         elif call.type == Call.MESSAGE:
             if not call.HasField("message"):
                 return "Expecting 'message' to be present"
@@ -1228,6 +1270,9 @@ class FakeAgent(ThreadingHTTPServer):
             if rec.task_id in self.dropped_tasks:
                 rec.notes.append("Task was dropped at SUBSCRIBE #%d"
                                  % self.dropped_tasks[rec.task_id])
+            e = check_status_rule(self.tasks.get(rec.task_id), status)
+            if e:
+                rec.violations.append(e)
             prior = [u for u in self.update_records
                      if u.task_id == rec.task_id and not u.duplicate and u.state in TERMINAL_STATES]
             if prior and not rec.duplicate:
@@ -1551,6 +1596,12 @@ class FakeAgent(ThreadingHTTPServer):
         unknown task, after terminal)."""
         with self._cond:
             return [u for u in self.update_records if u.notes and not u.duplicate]
+
+    def conformance_problems(self):
+        """Updates that break a rule of the protocol the agent does not
+        enforce (check_status present exactly when TaskInfo.check is set)."""
+        with self._cond:
+            return [u for u in self.update_records if u.violations]
 
     def dump(self):
         with self._cond:

@@ -66,8 +66,9 @@ def sandbox(tmp_path, java_classes):
 @pytest.fixture
 def make_agent(request):
     """Factory for FakeAgents; all are stopped at teardown, and a test fails
-    if the executor made a protocol error (a rejected call) or sent an update
-    the real agent would drop."""
+    if the executor made a protocol error (a rejected call), sent an update
+    the real agent would drop, or one breaking a rule the agent does not
+    enforce (check_status exactly when TaskInfo.check is set)."""
     agents = []
 
     def make(**kw):
@@ -90,6 +91,10 @@ def make_agent(request):
             if bad:
                 problems.append("updates the real agent would drop: %r" %
                                 [(u, u.notes) for u in bad])
+            bad = a.conformance_problems()
+            if bad:
+                problems.append("updates breaking the protocol: %r" %
+                                [(u, u.violations) for u in bad])
     if problems and not failed:
         pytest.fail("; ".join(problems))
 
